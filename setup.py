@@ -17,7 +17,7 @@ setup(
         "dbt-core>=1.8,<2",
         "agate>=1.7",
         "requests>=2.28",
-        "urllib3>=1.26",
+        "urllib3>=2",
         "jinja2>=3",
         "click>=8",
     ],

@@ -1,0 +1,59 @@
+"""One exception hierarchy, so the CLI can turn every user-facing failure into a message and an exit code.
+
+    PendoSyncError                  anything we raise on purpose; `exit_code` says how the CLI exits
+    ├── ConfigError                 meta.pendo, flags or environment are wrong (exit 2, nothing sent)
+    ├── ManifestError               target/manifest.json is missing, unreadable or from another adapter
+    ├── WarehouseError              the warehouse refused a query or a model is not built
+    └── PendoError                  Pendo could not be used for the whole run
+        └── PendoAuthError          the key was refused (403/401): wrong key or wrong region
+
+Messages never contain a secret: they are built from names and counts, never from header values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class PendoSyncError(Exception):
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a model's configuration, phrased so the user can fix it without reading code."""
+
+    model: str
+    key: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.model}: meta.pendo.{self.key}: {self.message}. Fix: {self.fix}"
+
+
+class ConfigError(PendoSyncError):
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[Problem | str]) -> None:
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        noun = "problem" if len(self.problems) == 1 else "problems"
+        super().__init__(f"{len(self.problems)} configuration {noun}; nothing was sent:\n{lines}")
+
+
+class ManifestError(PendoSyncError):
+    exit_code = 2
+
+
+class WarehouseError(PendoSyncError):
+    pass
+
+
+class PendoError(PendoSyncError):
+    pass
+
+
+class PendoAuthError(PendoError):
+    pass

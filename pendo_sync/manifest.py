@@ -1,0 +1,85 @@
+"""Read dbt's target/manifest.json and find the models tagged with `meta.pendo`.
+
+Pure: no dbt import. The manifest is a stable, versioned artifact, so reading the JSON directly keeps
+`pendo-dbt` fast to start and independent of dbt's internal Python API.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pendo_sync.errors import ManifestError
+
+
+@dataclass(frozen=True)
+class ModelNode:
+    """What we need of one dbt model: where it is built and its `meta.pendo` as the user wrote it."""
+
+    unique_id: str
+    name: str
+    database: str | None
+    schema: str
+    alias: str
+    pendo: Any
+    documented_columns: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Manifest:
+    adapter_type: str
+    models: tuple[ModelNode, ...]
+
+    def tagged(self) -> list[ModelNode]:
+        return [m for m in self.models if m.pendo is not None]
+
+
+def load_manifest(project_dir: Path, target_path: str = "target") -> Manifest:
+    path = project_dir / target_path / "manifest.json"
+    if not path.is_file():
+        raise ManifestError(
+            f"No dbt manifest at {path}. Run `dbt parse` (or `dbt run`) in {project_dir} first, "
+            "or pass --project-dir pointing at your dbt project."
+        )
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ManifestError(f"{path} is not a readable dbt manifest ({exc}). Rerun `dbt parse`.") from None
+    return parse_manifest(raw, str(path))
+
+
+def parse_manifest(raw: Any, source: str = "manifest.json") -> Manifest:
+    if not isinstance(raw, dict) or not isinstance(raw.get("nodes"), dict):
+        raise ManifestError(f"{source} has no 'nodes' object; it is not a dbt manifest. Rerun `dbt parse`.")
+    metadata = _mapping(raw.get("metadata"))
+    adapter_type = str(metadata.get("adapter_type") or "")
+    models = []
+    for unique_id, node in raw["nodes"].items():
+        if not isinstance(node, dict) or node.get("resource_type") != "model":
+            continue
+        models.append(_model_node(unique_id, node, source))
+    return Manifest(adapter_type=adapter_type, models=tuple(sorted(models, key=lambda m: m.unique_id)))
+
+
+def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
+    meta = _mapping(_mapping(node.get("config")).get("meta")) or _mapping(node.get("meta"))
+    name, schema = node.get("name"), node.get("schema")
+    if not isinstance(name, str) or not isinstance(schema, str):
+        raise ManifestError(f"{source}: node {unique_id} has no name or schema. Rerun `dbt parse`.")
+    alias = node.get("alias")
+    database = node.get("database")
+    return ModelNode(
+        unique_id=unique_id,
+        name=name,
+        database=database if isinstance(database, str) else None,
+        schema=schema,
+        alias=alias if isinstance(alias, str) else name,
+        pendo=meta.get("pendo"),
+        documented_columns=tuple(str(c) for c in _mapping(node.get("columns"))),
+    )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -1,0 +1,82 @@
+"""HTTP to Pendo: pooled keep-alive connections, retries with backoff, and per-row outcomes.
+
+Thread-safe for concurrent calls: the sync submits batches from a worker pool. Retries (429 honouring
+Retry-After, 408, 5xx, dropped connections) are urllib3's, a well-kept implementation, rather than a loop
+of our own. Errors name headers, never their values, so the key cannot leak through a message.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from pendo_sync.errors import PendoAuthError
+from pendo_sync.pendo.responses import FAILED, RowOutcome, parse_bulk_response
+from pendo_sync.settings import PendoSettings, Secret
+
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+KEY_HEADER = "x-pendo-integration-key"
+
+
+def default_retry() -> Retry:
+    return Retry(
+        total=6,
+        connect=4,
+        read=4,
+        status=6,
+        backoff_factor=0.5,
+        backoff_jitter=0.5,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,  # metadata writes are idempotent: resending sets the same values
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+class PendoClient:
+    def __init__(
+        self, settings: PendoSettings, *, workers: int = 4, timeout: float = 120.0, retry: Retry | None = None
+    ) -> None:
+        self.settings = settings
+        self.timeout = timeout
+        self.session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=2, pool_maxsize=max(workers, 1), max_retries=retry or default_retry()
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def post_metadata(
+        self, kind: str, group: str, entries: Sequence[dict[str, Any]], ids: Sequence[str], *, create: bool
+    ) -> list[RowOutcome]:
+        """One bulk request; an outcome for every id, in order. Raises PendoAuthError on a refused key."""
+        url = f"{self.settings.api_url}/api/v1/metadata/{kind}/{group}/value"
+        if create:
+            url += "?create=true"
+        body = json.dumps(list(entries), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        try:
+            response = self._post(url, body, self.settings.integration_key)
+        except requests.RequestException as exc:
+            return [
+                RowOutcome(i, FAILED, f"no answer from Pendo after retries ({type(exc).__name__})")
+                for i in ids
+            ]
+        return parse_bulk_response(response.status_code, response.content, ids)
+
+    def _post(self, url: str, body: bytes, key: Secret) -> requests.Response:
+        headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: key.reveal()}
+        response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
+        if response.status_code in (401, 403):
+            raise PendoAuthError(
+                f"Pendo refused the key (HTTP {response.status_code} from {url.split('?')[0]}). Check "
+                "PENDO_INTEGRATION_KEY (it needs write access) and that PENDO_REGION matches your subscription."
+            )
+        return response

@@ -1,0 +1,116 @@
+"""Turn Pendo's answer to a bulk metadata request into one outcome per row.
+
+Pure and deliberately suspicious: Pendo publishes no schema for this response, so a row counts as
+`updated` only when the answer lets us attribute success to it. Anything ambiguous (unparseable body,
+counts that do not add up, errors we cannot tie to a row) leaves the row `failed`, which keeps it out of
+state and retries it next run. Being wrong in that direction costs a resend; the other direction loses data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+UPDATED, MISSING, REJECTED, FAILED = "updated", "missing", "rejected", "failed"
+_ID_KEYS = ("visitorId", "accountId", "id", "recordId")
+_SNIPPET = 200
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    record_id: str
+    outcome: str
+    reason: str = ""
+
+
+def parse_bulk_response(status: int, body: bytes, ids: Sequence[str]) -> list[RowOutcome]:
+    """Outcomes, in the order of `ids`, for a bulk metadata POST that Pendo answered with `status`."""
+    if status != 200:
+        outcome = REJECTED if status in (400, 404, 413, 422) else FAILED
+        return _all(ids, outcome, f"Pendo answered HTTP {status}{_snippet(body)}")
+    try:
+        data = json.loads(body.decode("utf-8")) if body.strip() else None
+    except (UnicodeDecodeError, ValueError):
+        return _all(ids, FAILED, f"Pendo answered 200 with a body that is not JSON{_snippet(body)}")
+    if not isinstance(data, dict):
+        return _all(ids, FAILED, "Pendo answered 200 without the expected counts object")
+    return _attribute(data, ids)
+
+
+def _attribute(data: dict[str, Any], ids: Sequence[str]) -> list[RowOutcome]:
+    in_batch = set(ids)
+    missing = {i for i in (_entry_id(e, in_batch) for e in _as_list(data.get("missing"))) if i}
+    rejected: dict[str, str] = {}
+    unattributed = 0
+    for entry in _as_list(data.get("errors")):
+        record_id = _entry_id(entry, in_batch)
+        if record_id is None:
+            unattributed += 1
+        else:
+            rejected[record_id] = _error_text(entry)
+    candidates = [i for i in ids if i not in missing and i not in rejected]
+    updated = _updated_count(data)
+    if unattributed:
+        reason = f"Pendo reported {unattributed} error(s) it did not attribute to a row"
+    elif updated != len(candidates):
+        reason = f"Pendo's counts do not add up (updated={updated}, expected {len(candidates)})"
+    else:
+        reason = ""
+    outcomes = []
+    for record_id in ids:
+        if record_id in missing:
+            outcomes.append(RowOutcome(record_id, MISSING, "not found in Pendo"))
+        elif record_id in rejected:
+            outcomes.append(RowOutcome(record_id, REJECTED, rejected[record_id]))
+        elif reason:
+            outcomes.append(RowOutcome(record_id, FAILED, reason))
+        else:
+            outcomes.append(RowOutcome(record_id, UPDATED))
+    return outcomes
+
+
+def _updated_count(data: dict[str, Any]) -> int | None:
+    updated = _as_int(data.get("updated"))
+    if updated is not None:
+        return updated
+    total, failed = _as_int(data.get("total")), _as_int(data.get("failed"))
+    return None if total is None or failed is None else total - failed
+
+
+def _entry_id(entry: Any, in_batch: set[str]) -> str | None:
+    """The batch id an entry of `missing`/`errors` names: a bare id, or an object carrying one."""
+    if isinstance(entry, str) and entry in in_batch:
+        return entry
+    if isinstance(entry, dict):
+        for key in _ID_KEYS:
+            value = entry.get(key)
+            if isinstance(value, str) and value in in_batch:
+                return value
+    return None
+
+
+def _error_text(entry: Any) -> str:
+    if isinstance(entry, dict):
+        for key in ("error", "message", "reason"):
+            if isinstance(entry.get(key), str):
+                return str(entry[key])[:_SNIPPET]
+    return f"rejected by Pendo: {json.dumps(entry, default=str)[:_SNIPPET]}"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _as_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _all(ids: Sequence[str], outcome: str, reason: str) -> list[RowOutcome]:
+    return [RowOutcome(i, outcome, reason) for i in ids]
+
+
+def _snippet(body: bytes) -> str:
+    text = " ".join(body.decode("utf-8", "replace").split())[:_SNIPPET]
+    return f": {text}" if text else ""

@@ -1,0 +1,143 @@
+"""SQL for sync state and the diff, rendered for one warehouse dialect.
+
+Pure: takes quoted names and a Dialect, returns SQL text, so it is unit-testable without a database.
+The diff runs in the warehouse: only rows whose hash over the mapped columns differs from the stored
+hash (or whose key has no state yet) come back to Python, so a 100M-row model costs the runner only
+its changed rows. Hashes are computed and compared by the warehouse only, never recomputed in Python
+(text renderings of the same value differ across warehouses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+STATE, RUNS, OUTCOMES, LOCKS = (
+    "pendo_sync_state",
+    "pendo_sync_runs",
+    "pendo_sync_row_outcomes",
+    "pendo_sync_locks",
+)
+KEY = "pendo_sync__key"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    quote: Callable[[str], str]
+    text_type: str = "varchar"
+    hash_template: str = "md5({})"
+    timestamp_type: str = "timestamp"
+
+    def text(self, expression: str) -> str:
+        return f"cast({expression} as {self.text_type})"
+
+    def encode(self, expression: str) -> str:
+        """Injective text form of a value: length-prefixed, so no separator can shift; NULL distinct."""
+        text = self.text(expression)
+        return f"coalesce('s' || {self.text(f'length({text})')} || ':' || {text}, 'n')"
+
+    def row_hash(self, fingerprint: str, expressions: Sequence[str]) -> str:
+        parts = " || '|' || ".join([literal(fingerprint), *(self.encode(e) for e in expressions)])
+        return self.hash_template.format(parts)
+
+
+def dialect_for(adapter_type: str, quote: Callable[[str], str]) -> Dialect:
+    if adapter_type == "bigquery":
+        return Dialect(quote, text_type="string", hash_template="to_hex(md5({}))")
+    return Dialect(quote)
+
+
+def literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def create_tables(schema: str, d: Dialect) -> list[str]:
+    """Idempotent DDL for the state schema; every column is text or timestamp so any warehouse has it."""
+    t, ts = d.text_type, d.timestamp_type
+    q = d.quote
+    return [
+        f"create schema if not exists {schema}",
+        f"create table if not exists {schema}.{q(STATE)} (model_id {t}, pendo_group {t}, record_key {t}, "
+        f"row_hash {t}, synced_at {ts}, run_id {t})",
+        f"create table if not exists {schema}.{q(RUNS)} (run_id {t}, command {t}, started_at {ts}, "
+        f"finished_at {ts}, status {t}, summary {t})",
+        f"create table if not exists {schema}.{q(OUTCOMES)} (run_id {t}, model_id {t}, pendo_group {t}, "
+        f"record_key {t}, outcome {t}, reason {t}, recorded_at {ts})",
+    ]
+
+
+@dataclass(frozen=True)
+class GroupHash:
+    """One Pendo group of a metadata model: its mapped columns and a fingerprint of the mapping itself."""
+
+    group: str
+    fingerprint: str
+    columns: tuple[str, ...]
+
+
+def metadata_diff(
+    relation: str,
+    schema: str,
+    model_id: str,
+    id_column: str,
+    columns: Sequence[str],
+    groups: Sequence[GroupHash],
+    d: Dialect,
+) -> str:
+    """Changed rows: key, the mapped columns (in `columns` order), then per group its hash and a changed flag.
+
+    The fingerprint (field names, columns, null handling) is hashed with the values, so editing the
+    mapping makes every row differ for the edited group and resends it.
+    """
+    q = d.quote
+    alias = {c: f"c{i}" for i, c in enumerate(columns)}
+    inner = ", ".join([f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as {alias[c]}" for c in columns)])
+    hashes = [f"{d.row_hash(g.fingerprint, [alias[c] for c in g.columns])} as h_{g.group}" for g in groups]
+    joins, selects, changed = [], [], []
+    for g in groups:
+        s = f"s_{g.group}"
+        joins.append(
+            f"left join {schema}.{q(STATE)} {s} on {s}.model_id = {literal(model_id)} "
+            f"and {s}.pendo_group = {literal(g.group)} and {s}.record_key = src.{KEY}"
+        )
+        flag = f"({s}.row_hash is null or {s}.row_hash <> src.h_{g.group})"
+        selects += [f"src.h_{g.group}", f"{flag} as changed_{g.group}"]
+        changed.append(flag)
+    body = ", ".join([KEY, *alias.values(), *hashes])
+    return (
+        f"select src.{KEY}, {', '.join(f'src.{a}' for a in alias.values())}, {', '.join(selects)}\n"
+        f"from (select {body} from (select {inner} from {relation}) raw) src\n"
+        + "\n".join(joins)
+        + f"\nwhere {' or '.join(changed)}"
+    )
+
+
+def key_profile(relation: str, id_column: str, d: Dialect) -> str:
+    """Row count and how many non-null keys repeat: one scan the warehouse does before any row is sent."""
+    key = d.text(d.quote(id_column))
+    return f"select count(*), count({key}) - count(distinct {key}) from {relation}"
+
+
+def duplicate_example(relation: str, id_column: str, d: Dialect) -> str:
+    key = d.text(d.quote(id_column))
+    return f"select {key} from {relation} where {key} is not null group by {key} having count(*) > 1 limit 1"
+
+
+def event_diff(
+    relation: str, schema: str, model_id: str, id_column: str, columns: Sequence[str], d: Dialect
+) -> str:
+    """Event rows whose id has no state yet (insert-only): key, then `columns` in order."""
+    q = d.quote
+    inner = ", ".join(
+        [f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as c{i}" for i, c in enumerate(columns))]
+    )
+    return (
+        f"select src.* from (select {inner} from {relation}) src\n"
+        f"where not exists (select 1 from {schema}.{q(STATE)} s where s.model_id = {literal(model_id)} "
+        f"and s.pendo_group = 'event' and s.record_key = src.{KEY})"
+    )
+
+
+def values_placeholders(rows: int, width: int, placeholder: str) -> str:
+    row = "(" + ", ".join([placeholder] * width) + ")"
+    return ", ".join([row] * rows)

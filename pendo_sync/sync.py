@@ -1,0 +1,147 @@
+"""One `pendo-dbt sync` run, in order: config, warehouse checks, state, then each model.
+
+Everything that can be wrong with the configuration is found before the first row is read or the first
+request is sent, and reported at once. After that, a model's failure is that model's: the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from pendo_sync.config import EventSpec, MetadataSpec, ParsedConfig, SyncSpec, check_columns, parse_models
+from pendo_sync.errors import ConfigError, ManifestError, PendoAuthError, Problem, WarehouseError
+from pendo_sync.manifest import Manifest, load_manifest
+from pendo_sync.metadata_sync import sync_metadata_model
+from pendo_sync.pendo.client import PendoClient
+from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
+from pendo_sync.run_context import RunContext, StateWriter
+from pendo_sync.settings import settings_from_env
+from pendo_sync.state import StateStore, state_schema_name
+from pendo_sync.warehouse import DbtTarget, Warehouse
+
+RESULTS_FILE = "pendo_sync_results.json"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    target: DbtTarget
+    target_path: str = "target"
+    pendo_url: str | None = None
+    region: str | None = None
+    workers: int = 4
+    batch_size: int = 1000
+    full_refresh: bool = False
+    models: tuple[str, ...] = field(default=())
+
+
+Emit = Callable[[str], None]
+
+
+def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
+    manifest = load_manifest(options.target.project_dir, options.target_path)
+    tagged = [m for m in manifest.tagged() if not options.models or m.name in options.models]
+    return manifest, parse_models(tagged)
+
+
+def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
+    manifest, parsed = load_config(options)
+    settings = settings_from_env(base_url=options.pendo_url, region=options.region)
+    for warning in parsed.warnings:
+        emit(f"[WARNING] {warning}")
+    with Warehouse(options.target) as warehouse:
+        report = RunReport(
+            run_id=str(uuid.uuid4()),
+            command="sync",
+            target=warehouse.target_name,
+            adapter=warehouse.adapter_type,
+            warnings=list(parsed.warnings),
+        )
+        if not parsed.specs:
+            emit("No models are tagged with meta.pendo; nothing to sync.")
+            return report
+        _check_adapter(manifest, warehouse)
+        relations = _check_models(parsed.specs, warehouse)
+        schema = state_schema_name(warehouse.target_schema, warehouse.vars.get("pendo_sync_schema"))
+        store = StateStore(warehouse, schema)
+        store.ensure()
+        store.start_run(report.run_id, "sync")
+        emit(
+            f"Running with target '{report.target}' ({report.adapter}): {len(parsed.specs)} models; "
+            f"state in schema {schema}"
+        )
+        client = PendoClient(settings, workers=options.workers)
+        writer = StateWriter()
+        ctx = RunContext(warehouse, store, client, writer, report.run_id, options.workers, options.batch_size)
+        try:
+            for index, spec in enumerate(parsed.specs, start=1):
+                result = _sync_model(spec, ctx, relations[spec.model.unique_id], options)
+                report.models.append(result)
+                emit(model_line(index, len(parsed.specs), result))
+                for line in problem_lines(result):
+                    emit(line)
+        finally:
+            writer.close()
+            client.close()
+            store.finish_run(report.run_id, "success" if report.ok else "error", report.totals())
+            write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
+        emit(summary_line(report))
+        return report
+
+
+def _sync_model(spec: SyncSpec, ctx: RunContext, relation: str, options: SyncOptions) -> ModelResult:
+    kind = spec.kind if isinstance(spec, MetadataSpec) else "event"
+    result = ModelResult(model=spec.model.name, object=kind)
+    start = time.monotonic()
+    try:
+        if options.full_refresh:
+            ctx.store.forget(spec.model.unique_id)
+        if isinstance(spec, MetadataSpec):
+            sync_metadata_model(spec, ctx, relation, result)
+        else:
+            raise ConfigError([f"{spec.model.name}: event models are not supported yet"])
+    except PendoAuthError:
+        raise
+    except (WarehouseError, ConfigError) as exc:
+        result.status, result.message = "error", str(exc)
+    result.seconds = round(time.monotonic() - start, 3)
+    return result
+
+
+def _check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:
+    if manifest.adapter_type and manifest.adapter_type != warehouse.adapter_type:
+        raise ManifestError(
+            f"target/manifest.json was produced for a {manifest.adapter_type} target, but the profile "
+            f"target '{warehouse.target_name}' uses {warehouse.adapter_type}. Rerun `dbt parse` (or `dbt run`) "
+            "with the same --target you give pendo-dbt."
+        )
+
+
+def _check_models(specs: tuple[SyncSpec, ...], warehouse: Warehouse) -> dict[str, str]:
+    """Each tagged model must be built and have its mapped columns; all problems reported together."""
+    problems: list[Problem] = []
+    relations = {}
+    for spec in specs:
+        model = spec.model
+        relation = warehouse.relation(model.database, model.schema, model.alias)
+        relations[model.unique_id] = relation
+        columns = warehouse.columns(relation)
+        if columns is None:
+            problems.append(
+                Problem(
+                    model.name,
+                    "",
+                    f"{relation} does not exist in the warehouse",
+                    f"run `dbt run -s {model.name}`",
+                )
+            )
+        else:
+            problems.extend(check_columns(spec, columns))
+    if problems:
+        raise ConfigError(problems)
+    return relations
+
+
+__all__ = ["EventSpec", "SyncOptions", "load_config", "run_sync"]

@@ -1,0 +1,213 @@
+"""The only module that touches dbt: the user's own profile and adapter, raw DB-API cursors, streaming.
+
+We go through dbt (not a second set of credentials) so `pendo-dbt` reaches the warehouse exactly as
+`dbt run` does. Rows are read with `fetchmany` on the adapter's raw cursor (a named, server-side cursor
+on PostgreSQL, which otherwise buffers the whole result): agate tables would hold a model in memory.
+dbt keeps one connection per thread; each thread that calls us gets its own, named after its role.
+dbt is imported lazily so `pendo-dbt --help` starts instantly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pendo_sync.errors import ConfigError, WarehouseError
+
+_FETCH_SIZE = 2000
+_cursor_names = itertools.count()
+
+
+@dataclass(frozen=True)
+class DbtTarget:
+    """dbt's own flags, meaning what they mean to dbt."""
+
+    project_dir: Path
+    profiles_dir: Path | None = None
+    target: str | None = None
+    profile: str | None = None
+    vars: str | None = None
+
+
+class Warehouse:
+    def __init__(self, target: DbtTarget) -> None:
+        self._adapter, config = _open_adapter(target)
+        self.target_name: str = config.target_name
+        self.target_schema: str = config.credentials.schema
+        project_vars = config.vars.to_dict()
+        self.vars: dict[str, Any] = {**{k: v for k, v in project_vars.items() if not isinstance(v, dict)}}
+        self.vars.update(config.cli_vars)
+        self.adapter_type: str = self._adapter.type()
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._adapter.cleanup_connections()
+        from dbt.adapters.factory import reset_adapters
+
+        reset_adapters()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def quote(self, identifier: str) -> str:
+        return str(self._adapter.quote(identifier))
+
+    def relation(self, database: str | None, schema: str, identifier: str) -> str:
+        relation = self._adapter.Relation.create(database=database, schema=schema, identifier=identifier)
+        return str(relation.render())
+
+    @property
+    def placeholder(self) -> str:
+        """DB-API parameter marker of this adapter's driver."""
+        return "?" if self.adapter_type == "duckdb" else "%s"
+
+    def columns(self, relation: str) -> list[str] | None:
+        """Column names of a relation, or None when it does not exist (the model was never built)."""
+        handle = self._handle("pendo_sync_meta")
+        cursor = handle.cursor()
+        try:
+            cursor.execute(f"select * from {relation} where 1 = 0")
+            return [str(d[0]) for d in cursor.description]
+        except Exception as exc:
+            if _is_missing_relation(exc):
+                return None
+            raise WarehouseError(f"Could not read the columns of {relation}: {_first_line(exc)}") from None
+        finally:
+            self._end(handle, cursor, commit=False)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a small query on this thread's connection and return all rows."""
+        handle = self._handle("pendo_sync_meta")
+        cursor = handle.cursor()
+        try:
+            cursor.execute(sql, list(params) if params else None)
+            return [tuple(r) for r in cursor.fetchall()]
+        except Exception as exc:
+            raise WarehouseError(f"The warehouse refused a query: {_first_line(exc)}\n{sql}") from None
+        finally:
+            self._end(handle, cursor, commit=True)
+
+    def execute(
+        self, statements: Sequence[tuple[str, Sequence[Any]]], *, role: str = "pendo_sync_state"
+    ) -> None:
+        """Run statements in one transaction on this thread's connection: all of them or none."""
+        handle = self._handle(role)
+        cursor = handle.cursor()
+        in_duckdb = self.adapter_type == "duckdb"
+        try:
+            if in_duckdb:
+                cursor.execute("begin transaction")
+            for sql, params in statements:
+                cursor.execute(sql, list(params) if params else None)
+            if in_duckdb:
+                cursor.execute("commit")
+            else:
+                handle.commit()
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                if in_duckdb:
+                    cursor.execute("rollback")
+                else:
+                    handle.rollback()
+            raise WarehouseError(f"The warehouse refused a statement: {_first_line(exc)}") from None
+        finally:
+            with contextlib.suppress(Exception):
+                cursor.close()
+
+    def stream(self, sql: str, size: int = _FETCH_SIZE) -> Iterator[list[tuple[Any, ...]]]:
+        """Yield lists of rows, `size` at a time, from a cursor that never holds the whole result."""
+        handle = self._handle("pendo_sync_read")
+        if self.adapter_type == "postgres":
+            cursor = handle.cursor(name=f"pendo_sync_{next(_cursor_names)}")
+            cursor.itersize = size
+        else:
+            cursor = handle.cursor()
+        try:
+            try:
+                cursor.execute(sql)
+            except Exception as exc:
+                raise WarehouseError(f"The warehouse refused a query: {_first_line(exc)}\n{sql}") from None
+            while True:
+                rows = cursor.fetchmany(size)
+                if not rows:
+                    return
+                yield [tuple(r) for r in rows]
+        finally:
+            self._end(handle, cursor, commit=False)
+
+    def _handle(self, role: str) -> Any:
+        with self._lock:
+            connection = self._adapter.connections.set_connection_name(role)
+        try:
+            return connection.handle
+        except Exception as exc:
+            raise WarehouseError(f"Could not connect to the warehouse: {_first_line(exc)}") from None
+
+    def _end(self, handle: Any, cursor: Any, *, commit: bool) -> None:
+        with contextlib.suppress(Exception):
+            cursor.close()
+        if self.adapter_type != "duckdb":
+            with contextlib.suppress(Exception):
+                handle.commit() if commit else handle.rollback()
+
+
+def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
+    from argparse import Namespace
+
+    from dbt.adapters.factory import get_adapter, register_adapter, reset_adapters
+    from dbt.config.runtime import RuntimeConfig
+    from dbt.config.utils import parse_cli_vars
+    from dbt.flags import set_from_args
+    from dbt.mp_context import get_mp_context
+    from dbt_common.events.event_manager_client import cleanup_event_logger
+
+    cleanup_event_logger()  # dbt's own console logging would interleave with ours
+    profiles_dir = target.profiles_dir or _default_profiles_dir()
+    try:
+        cli_vars = parse_cli_vars(target.vars) if target.vars else {}
+        args = Namespace(
+            project_dir=str(target.project_dir),
+            profiles_dir=str(profiles_dir),
+            target=target.target,
+            profile=target.profile,
+            vars=cli_vars,
+            threads=None,
+        )
+        set_from_args(args, None)
+        config = RuntimeConfig.from_args(args)
+        reset_adapters()
+        register_adapter(config, get_mp_context())
+    except Exception as exc:
+        raise ConfigError(
+            [f"dbt could not load the project/profile: {_first_line(exc)} (profiles dir: {profiles_dir})"]
+        ) from None
+    return get_adapter(config), config
+
+
+def _default_profiles_dir() -> Path:
+    """dbt's own rule: DBT_PROFILES_DIR, else the current directory if it has profiles.yml, else ~/.dbt."""
+    import os
+
+    from dbt.cli.resolvers import default_profiles_dir
+
+    return Path(os.environ.get("DBT_PROFILES_DIR") or default_profiles_dir())
+
+
+def _is_missing_relation(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return any(s in text for s in ("does not exist", "not found", "no such table", "undefinedtable"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

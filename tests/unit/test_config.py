@@ -1,0 +1,141 @@
+"""meta.pendo validation: every problem found at once, each naming model, key and fix."""
+
+from __future__ import annotations
+
+import pytest
+
+from pendo_sync.config import EventSpec, MetadataSpec, check_columns, parse_models
+from pendo_sync.errors import ConfigError
+from pendo_sync.manifest import ModelNode
+
+
+def node(name: str, pendo: object) -> ModelNode:
+    return ModelNode(f"model.p.{name}", name, "db", "main", name, pendo)
+
+
+VISITOR = {
+    "object": "visitor",
+    "id_column": "user_id",
+    "fields": {"agent": {"email": "email"}, "custom": {"plan": "plan"}},
+}
+
+
+def problems_of(*models: ModelNode) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        parse_models(models)
+    assert info.value.exit_code == 2
+    return [str(p) for p in info.value.problems]
+
+
+def test_valid_visitor_mapping_becomes_a_typed_spec() -> None:
+    parsed = parse_models([node("v", VISITOR)])
+    (spec,) = parsed.specs
+    assert isinstance(spec, MetadataSpec)
+    assert spec.kind == "visitor"
+    assert spec.groups == ("agent", "custom")
+    assert spec.columns == ("user_id", "email", "plan")
+    assert (spec.nulls, spec.missing, spec.create_agent_fields) == ("skip", "skip", False)
+
+
+def test_all_problems_in_all_models_are_reported_together() -> None:
+    bad_object = node("a", {"object": "visitors", "id_column": "x", "fields": {"agent": {"e": "e"}}})
+    no_id = node("b", {"object": "account", "fields": {"custom": {"plan": "plan"}}})
+    bad_group = node("c", {**VISITOR, "fields": {"salesforce": {"x": "y"}}})
+    found = problems_of(bad_object, no_id, bad_group)
+    assert len(found) == 3
+    assert found[0].startswith("a: meta.pendo.object: unknown object 'visitors'")
+    assert "visitor, account, event" in found[0]
+    assert found[1].startswith("b: meta.pendo.id_column: is required")
+    assert found[2].startswith("c: meta.pendo.fields.salesforce: unknown Pendo group")
+
+
+@pytest.mark.parametrize("name", ["300", "first name", "a-b", "é", "__x__"])
+def test_field_names_breaking_pendo_rules_are_errors(name: str) -> None:
+    (found,) = problems_of(node("m", {**VISITOR, "fields": {"custom": {name: "col"}}}))
+    assert f"fields.custom.{name}" in found and "Pendo's naming rules" in found
+
+
+def test_fields_equal_up_to_case_collide() -> None:
+    (found,) = problems_of(node("m", {**VISITOR, "fields": {"custom": {"Plan": "a", "plan": "b"}}}))
+    assert "same field as 'Plan'" in found
+
+
+def test_typo_in_a_key_suggests_the_right_one() -> None:
+    (found,) = problems_of(node("m", {**VISITOR, "id_colum": "user_id"}))
+    assert "id_colum" in found and "did you mean `id_column`" in found
+
+
+@pytest.mark.parametrize(
+    ("pendo", "fragment"),
+    [
+        ("visitor", "must be a mapping, got a string"),
+        (["object"], "must be a mapping, got a list"),
+        ({**VISITOR, "fields": ["email"]}, "fields: must be a non-empty mapping of groups, got a list"),
+        (
+            {**VISITOR, "fields": {"agent": "email"}},
+            "fields.agent: must map Pendo field -> column, got a string",
+        ),
+        (
+            {**VISITOR, "fields": {"agent": {"email": 3}}},
+            "fields.agent.email: must name a model column, got int",
+        ),
+        ({**VISITOR, "id_column": ["a"]}, "id_column: must be a column name, got a list"),
+        ({**VISITOR, "nulls": "drop"}, "nulls: unknown value 'drop'"),
+        ({**VISITOR, "create_agent_fields": "yes"}, "create_agent_fields: must be true or false"),
+        ({**VISITOR, "batch_size": 0}, "batch_size: must be a positive whole number"),
+    ],
+)
+def test_wrong_yaml_types_at_every_level_are_named(pendo: object, fragment: str) -> None:
+    (found,) = problems_of(node("m", pendo))
+    assert fragment in found
+
+
+def test_event_mapping_with_properties_list_and_context() -> None:
+    parsed = parse_models(
+        [
+            node(
+                "e",
+                {
+                    "object": "event",
+                    "event_id_column": "event_id",
+                    "event_name": "Signed Up",
+                    "visitor_id_column": "user_id",
+                    "timestamp_column": "at",
+                    "properties": ["plan", "amount"],
+                    "context": {"user_agent": "ua", "ip": "ip"},
+                },
+            )
+        ]
+    )
+    (spec,) = parsed.specs
+    assert isinstance(spec, EventSpec)
+    assert spec.properties == (("plan", "plan"), ("amount", "amount"))
+    assert spec.context == (("userAgent", "ua"), ("ip", "ip"))
+    assert spec.columns == ("event_id", "user_id", "at", "plan", "amount", "ua", "ip")
+    assert any("account_id_column is not set" in w for w in parsed.warnings)
+
+
+def test_event_needs_exactly_one_name_source_and_valid_property_names() -> None:
+    found = problems_of(
+        node(
+            "e",
+            {
+                "object": "event",
+                "event_id_column": "id",
+                "visitor_id_column": "u",
+                "timestamp_column": "t",
+                "properties": {"a" * 33: "x", "1st": "y"},
+            },
+        )
+    )
+    assert any("exactly one of event_name_column and event_name" in p for p in found)
+    assert sum("Pendo's naming rules" in p for p in found) == 2
+
+
+def test_missing_columns_are_named_with_a_suggestion() -> None:
+    (spec,) = parse_models([node("v", VISITOR)]).specs
+    found = [str(p) for p in check_columns(spec, ["user_id", "emails", "plan"])]
+    assert found == [
+        "v: meta.pendo.columns: column 'email' is mapped but the built model has no such column. "
+        "Fix: did you mean 'emails'? Correct the mapping, or add the column to the model and `dbt run` it"
+    ]

@@ -1,0 +1,54 @@
+"""Region hosts, base URL override, loopback-only plain http, and secrets that never print."""
+
+from __future__ import annotations
+
+import pytest
+
+from pendo_sync.errors import ConfigError
+from pendo_sync.settings import REGIONS, Secret, settings_from_env
+
+KEY = {"PENDO_INTEGRATION_KEY": "sentinel-key-123"}
+
+
+@pytest.mark.parametrize("region", sorted(REGIONS))
+def test_regions_pick_documented_hosts(region: str) -> None:
+    settings = settings_from_env({**KEY, "PENDO_REGION": region.upper()})
+    assert (settings.api_url, settings.track_url) == REGIONS[region]
+
+
+def test_us_is_the_default_and_eu_hosts_are_pendos() -> None:
+    assert settings_from_env(KEY).api_url == "https://app.pendo.io"
+    assert settings_from_env({**KEY, "PENDO_REGION": "eu"}).track_url == "https://data.eu.pendo.io"
+
+
+def test_base_url_overrides_region_and_flag_overrides_env() -> None:
+    env = {**KEY, "PENDO_REGION": "eu", "PENDO_BASE_URL": "http://127.0.0.1:9/"}
+    assert settings_from_env(env).api_url == "http://127.0.0.1:9"
+    assert (
+        settings_from_env(env, base_url="https://pendo.example.com").track_url == "https://pendo.example.com"
+    )
+
+
+@pytest.mark.parametrize("url", ["http://example.com", "http://10.0.0.1:80", "ftp://127.0.0.1"])
+def test_plain_http_is_refused_off_loopback(url: str) -> None:
+    with pytest.raises(ConfigError, match="PENDO_BASE_URL"):
+        settings_from_env({**KEY, "PENDO_BASE_URL": url})
+
+
+@pytest.mark.parametrize("url", ["http://localhost:1", "http://127.0.0.5:1", "http://[::1]:1"])
+def test_plain_http_is_allowed_on_loopback(url: str) -> None:
+    assert settings_from_env({**KEY, "PENDO_BASE_URL": url}).api_url == url
+
+
+def test_missing_key_and_bad_region_are_reported_together() -> None:
+    with pytest.raises(ConfigError) as info:
+        settings_from_env({"PENDO_REGION": "mars"})
+    text = str(info.value)
+    assert "PENDO_REGION='mars'" in text and "PENDO_INTEGRATION_KEY is not set" in text
+
+
+def test_secrets_never_print() -> None:
+    settings = settings_from_env({**KEY, "PENDO_TRACK_EVENT_SECRET": "sentinel-track-456"})
+    for text in (repr(settings), str(settings), f"{settings.integration_key}", repr(Secret("x"))):
+        assert "sentinel" not in text
+    assert settings.integration_key.reveal() == "sentinel-key-123"

@@ -1,0 +1,54 @@
+"""The SQL we render: quoting, injective value encoding, and the diff's shape."""
+
+from __future__ import annotations
+
+import duckdb
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pendo_sync import state_sql as sql
+
+D = sql.Dialect(quote=lambda name: '"' + name.replace('"', '""') + '"')
+
+
+def encoded(*values: str | None) -> str:
+    """Evaluate the row encoding in a real SQL engine (DuckDB, in memory)."""
+    row = ", ".join(f"{sql.literal(v) if v is not None else 'null'} as c{i}" for i, v in enumerate(values))
+    expression = " || '|' || ".join(D.encode(f"c{i}") for i in range(len(values)))
+    return str(duckdb.connect().execute(f"select {expression} from (select {row})").fetchall()[0][0])
+
+
+def test_null_empty_and_the_word_null_differ() -> None:
+    assert len({encoded(None), encoded(""), encoded("null"), encoded("n")}) == 4
+
+
+def test_separator_cannot_shift_between_columns() -> None:
+    assert encoded("a|", "b") != encoded("a", "|b")
+
+
+TEXT = st.none() | st.text(st.characters(blacklist_characters="\x00"), max_size=6)
+
+
+@given(st.lists(TEXT, min_size=2, max_size=2), st.lists(TEXT, min_size=2, max_size=2))
+def test_encoding_is_injective(a: list[str | None], b: list[str | None]) -> None:
+    assert (encoded(*a) == encoded(*b)) == (a == b)
+
+
+def test_identifiers_from_meta_are_quoted_never_executed() -> None:
+    hostile = 'x"; drop table y; --'
+    diff = sql.metadata_diff(
+        '"db"."main"."m"',
+        '"s"',
+        "model.p.m",
+        hostile,
+        [hostile],
+        [sql.GroupHash("agent", "fp", (hostile,))],
+        D,
+    )
+    assert '"x""; drop table y; --"' in diff
+    assert 'x"; drop' not in diff.replace('"x""; drop', "")
+
+
+def test_literals_escape_quotes() -> None:
+    assert sql.literal("it's") == "'it''s'"
+    assert "model.p.it''s" in sql.event_diff('"r"', '"s"', "model.p.it's", "id", ["a"], D)
