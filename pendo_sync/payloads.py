@@ -80,3 +80,71 @@ def epoch_ms(value: datetime) -> int:
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+PROPERTIES_DISPLAY_LIMIT = 512  # bytes of the properties JSON Pendo displays; larger shows "too large"
+
+
+def track_event(
+    event: Any,
+    visitor: Any,
+    account: Any,
+    timestamp: Any,
+    properties: Sequence[tuple[str, str, Any]],
+    context: Sequence[tuple[str, str, Any]],
+    *,
+    visitor_column: str,
+    timestamp_column: str,
+) -> dict[str, Any]:
+    """One Track event body as Pendo documents it; the column names go into rejection reasons."""
+    if event is None or not str(event).strip():
+        raise RowRejected("event name is null or empty")
+    body: dict[str, Any] = {
+        "type": "track",
+        "event": str(event),
+        "visitorId": record_id(visitor, visitor_column),
+        "timestamp": timestamp_ms(timestamp, timestamp_column),
+    }
+    if account is not None and str(account).strip():
+        body["accountId"] = str(account)
+    body["properties"] = _object(properties)
+    body["context"] = _object(context)
+    return body
+
+
+def timestamp_ms(raw: Any, column: str) -> int:
+    """Epoch milliseconds from a timestamp, a date, epoch seconds or milliseconds, or ISO-8601 text.
+
+    Numbers below 1e11 are read as seconds (1e11 s is the year 5138; 1e11 ms is 1973).
+    """
+    if raw is None:
+        raise RowRejected(f"timestamp column '{column}' is null")
+    if isinstance(raw, datetime):
+        return epoch_ms(raw)
+    if isinstance(raw, date):
+        return epoch_ms(datetime(raw.year, raw.month, raw.day))
+    if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool):
+        number = float(raw)
+        if not math.isfinite(number):
+            raise RowRejected(f"timestamp column '{column}' value {_show(raw)} is not a time")
+        return int(number * 1000) if abs(number) < 1e11 else int(number)
+    if isinstance(raw, str):
+        try:
+            return epoch_ms(datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
+        except ValueError:
+            pass
+    raise RowRejected(
+        f"timestamp column '{column}' value {_show(raw)} is not a timestamp, date, epoch or ISO-8601"
+    )
+
+
+def _object(pairs: Sequence[tuple[str, str, Any]]) -> dict[str, Any]:
+    out = {}
+    for name, column, raw in pairs:
+        if raw is None:
+            continue
+        try:
+            out[name] = json_value(raw)
+        except ValueError as exc:
+            raise RowRejected(f"column '{column}' value {_show(raw)}: {exc}") from None
+    return out

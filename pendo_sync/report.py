@@ -42,6 +42,7 @@ class ModelResult:
     )
     status: str = "ok"  # ok | error | skipped
     message: str = ""
+    notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     problems: list[RowProblem] = field(default_factory=list)
 
@@ -105,18 +106,22 @@ def model_line(index: int, total: int, result: ModelResult) -> str:
 
 
 def problem_lines(result: ModelResult) -> list[str]:
-    lines = [f"  {result.message}"] if result.message else []
+    lines = [f"  {line}" for line in ([result.message] if result.message else []) + result.notes]
     for outcome, heading in (
         (MISSING, "not found in Pendo (skipped; retried next run)"),
         (REJECTED, "rejected (retried next run once fixed)"),
         (FAILED, "failed (no usable answer; retried next run)"),
     ):
-        rows = [p for p in result.problems if p.outcome == outcome]
+        rows = list({(p.id, p.reason): p for p in result.problems if p.outcome == outcome}.values())
+        ids = list(dict.fromkeys(p.id for p in rows))
         if not rows:
             continue
-        shown = ", ".join(f"{p.id}" + (f" ({p.reason})" if outcome != MISSING else "") for p in rows[:_SHOWN])
-        more = f" and {len(rows) - _SHOWN} more" if len(rows) > _SHOWN else ""
-        lines.append(f"  {len(rows)} {heading}: {shown}{more}")
+        if outcome == MISSING:
+            shown = ", ".join(str(i) for i in ids[:_SHOWN])
+        else:
+            shown = ", ".join(f"{p.id} ({p.reason})" for p in rows[:_SHOWN])
+        more = f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else ""
+        lines.append(f"  {len(ids)} {heading}: {shown}{more}")
     return lines
 
 

@@ -8,7 +8,7 @@ and a rerun sends whatever state does not record.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,50 +36,55 @@ class StateStore:
     def ensure(self) -> None:
         self.warehouse.execute([(s, ()) for s in sql.create_tables(self.schema, self.dialect)])
 
-    def record(self, model_id: str, group: str, acknowledged: Sequence[tuple[str, str]], run_id: str) -> None:
-        """Replace the state of these keys with their acknowledged hashes, atomically."""
-        if not acknowledged:
-            return
+    def record(
+        self, model_id: str, acknowledged: Mapping[str, Sequence[tuple[str, str | None]]], run_id: str
+    ) -> None:
+        """Replace the state of these keys (per group) with their acknowledged hashes, in one transaction."""
         now = _now()
+        p = self.warehouse.placeholder
         statements: list[tuple[str, Sequence[Any]]] = []
-        for chunk in _chunks(acknowledged, _INSERT_ROWS):
-            keys = [k for k, _ in chunk]
-            marks = ", ".join([self.warehouse.placeholder] * len(keys))
-            statements.append(
-                (
-                    f"delete from {self.table(sql.STATE)} where model_id = {self.warehouse.placeholder} "
-                    f"and pendo_group = {self.warehouse.placeholder} and record_key in ({marks})",
-                    [model_id, group, *keys],
+        for group, rows in acknowledged.items():
+            for chunk in _chunks(rows, _INSERT_ROWS):
+                keys = [k for k, _ in chunk]
+                statements.append(
+                    (
+                        f"delete from {self.table(sql.STATE)} where model_id = {p} and pendo_group = {p} "
+                        f"and record_key in ({', '.join([p] * len(keys))})",
+                        [model_id, group, *keys],
+                    )
                 )
-            )
-            statements.append(
-                (
-                    f"insert into {self.table(sql.STATE)} (model_id, pendo_group, record_key, row_hash, "
-                    f"synced_at, run_id) values {sql.values_placeholders(len(chunk), 6, self.warehouse.placeholder)}",
-                    [v for key, h in chunk for v in (model_id, group, key, h, now, run_id)],
+                statements.append(
+                    (
+                        f"insert into {self.table(sql.STATE)} (model_id, pendo_group, record_key, row_hash, "
+                        f"synced_at, run_id) values {sql.values_placeholders(len(chunk), 6, p)}",
+                        [v for key, h in chunk for v in (model_id, group, key, h, now, run_id)],
+                    )
                 )
-            )
-        self.warehouse.execute(statements)
+        if statements:
+            self.warehouse.execute(statements)
 
-    def record_outcomes(self, run_id: str, model_id: str, group: str, outcomes: Sequence[RowOutcome]) -> None:
+    def record_outcomes(
+        self, run_id: str, model_id: str, outcomes: Mapping[str, Sequence[RowOutcome]]
+    ) -> None:
         """Keep every row that did not land, with its reason, so users can query what is pending."""
-        if not outcomes:
-            return
         now = _now()
+        p = self.warehouse.placeholder
         statements: list[tuple[str, Sequence[Any]]] = []
-        for chunk in _chunks(outcomes, _INSERT_ROWS):
-            statements.append(
-                (
-                    f"insert into {self.table(sql.OUTCOMES)} (run_id, model_id, pendo_group, record_key, outcome, "
-                    f"reason, recorded_at) values {sql.values_placeholders(len(chunk), 7, self.warehouse.placeholder)}",
-                    [
-                        v
-                        for o in chunk
-                        for v in (run_id, model_id, group, o.record_id, o.outcome, o.reason, now)
-                    ],
+        for group, rows in outcomes.items():
+            for chunk in _chunks(rows, _INSERT_ROWS):
+                statements.append(
+                    (
+                        f"insert into {self.table(sql.OUTCOMES)} (run_id, model_id, pendo_group, record_key, "
+                        f"outcome, reason, recorded_at) values {sql.values_placeholders(len(chunk), 7, p)}",
+                        [
+                            v
+                            for o in chunk
+                            for v in (run_id, model_id, group, o.record_id, o.outcome, o.reason, now)
+                        ],
+                    )
                 )
-            )
-        self.warehouse.execute(statements)
+        if statements:
+            self.warehouse.execute(statements)
 
     def start_run(self, run_id: str, command: str) -> None:
         p = self.warehouse.placeholder
@@ -102,6 +107,39 @@ class StateStore:
                 )
             ]
         )
+
+    def is_known(self, model_id: str) -> bool:
+        """Has any run started syncing this model? (Decides what `backfill` means for an event model.)"""
+        p = self.warehouse.placeholder
+        rows = self.warehouse.query(
+            f"select count(*) from {self.table(sql.MODELS)} where model_id = {p}", [model_id]
+        )
+        return bool(rows[0][0])
+
+    def mark_known(
+        self,
+        model_id: str,
+        pendo_object: str,
+        run_id: str,
+        *,
+        seen_from: str | None = None,
+        id_column: str = "",
+    ) -> None:
+        """Register a model; with `seen_from` (a relation), also mark all its event ids as already sent."""
+        p = self.warehouse.placeholder
+        statements: list[tuple[str, Sequence[Any]]] = []
+        if seen_from:
+            statements.append(
+                (sql.mark_all_seen(seen_from, self.schema, model_id, id_column, run_id, self.dialect), ())
+            )
+        statements.append(
+            (
+                f"insert into {self.table(sql.MODELS)} (model_id, pendo_object, first_synced_at, run_id) "
+                f"values ({p}, {p}, {p}, {p})",
+                [model_id, pendo_object, _now(), run_id],
+            )
+        )
+        self.warehouse.execute(statements)
 
     def forget(self, model_id: str) -> None:
         """--full-refresh: drop what we know of a model so everything is sent again."""

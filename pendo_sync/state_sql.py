@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-STATE, RUNS, OUTCOMES, LOCKS = (
+STATE, RUNS, OUTCOMES, MODELS = (
     "pendo_sync_state",
     "pendo_sync_runs",
     "pendo_sync_row_outcomes",
-    "pendo_sync_locks",
+    "pendo_sync_models",
 )
 KEY = "pendo_sync__key"
 
@@ -63,6 +63,8 @@ def create_tables(schema: str, d: Dialect) -> list[str]:
         f"finished_at {ts}, status {t}, summary {t})",
         f"create table if not exists {schema}.{q(OUTCOMES)} (run_id {t}, model_id {t}, pendo_group {t}, "
         f"record_key {t}, outcome {t}, reason {t}, recorded_at {ts})",
+        f"create table if not exists {schema}.{q(MODELS)} (model_id {t}, pendo_object {t}, first_synced_at {ts}, "
+        f"run_id {t})",
     ]
 
 
@@ -135,6 +137,16 @@ def event_diff(
         f"select src.* from (select {inner} from {relation}) src\n"
         f"where not exists (select 1 from {schema}.{q(STATE)} s where s.model_id = {literal(model_id)} "
         f"and s.pendo_group = 'event' and s.record_key = src.{KEY})"
+    )
+
+
+def mark_all_seen(relation: str, schema: str, model_id: str, id_column: str, run_id: str, d: Dialect) -> str:
+    """Record every current event id as sent, without sending: `backfill: false` on a first sync."""
+    key = d.text(d.quote(id_column))
+    return (
+        f"insert into {schema}.{d.quote(STATE)} (model_id, pendo_group, record_key, row_hash, synced_at, run_id) "
+        f"select distinct {literal(model_id)}, 'event', {key}, cast(null as {d.text_type}), current_timestamp, "
+        f"{literal(run_id)} from {relation} where {key} is not null"
     )
 
 

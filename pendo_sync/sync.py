@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from pendo_sync.config import EventSpec, MetadataSpec, ParsedConfig, SyncSpec, check_columns, parse_models
 from pendo_sync.errors import ConfigError, ManifestError, PendoAuthError, Problem, WarehouseError
+from pendo_sync.event_sync import sync_event_model
 from pendo_sync.manifest import Manifest, load_manifest
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.pendo.client import PendoClient
@@ -49,6 +50,13 @@ def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
 def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
     manifest, parsed = load_config(options)
     settings = settings_from_env(base_url=options.pendo_url, region=options.region)
+    if any(isinstance(s, EventSpec) for s in parsed.specs) and not settings.track_secret:
+        raise ConfigError(
+            [
+                "PENDO_TRACK_EVENT_SECRET is not set, and event models are selected. Copy the Track Event "
+                "Shared Secret from Pendo (Subscription Settings > your app > App Details) and export it"
+            ]
+        )
     for warning in parsed.warnings:
         emit(f"[WARNING] {warning}")
     with Warehouse(options.target) as warehouse:
@@ -99,9 +107,11 @@ def _sync_model(spec: SyncSpec, ctx: RunContext, relation: str, options: SyncOpt
         if options.full_refresh:
             ctx.store.forget(spec.model.unique_id)
         if isinstance(spec, MetadataSpec):
+            if not ctx.store.is_known(spec.model.unique_id):
+                ctx.store.mark_known(spec.model.unique_id, spec.kind, ctx.run_id)
             sync_metadata_model(spec, ctx, relation, result)
         else:
-            raise ConfigError([f"{spec.model.name}: event models are not supported yet"])
+            sync_event_model(spec, ctx, relation, result)
     except PendoAuthError:
         raise
     except (WarehouseError, ConfigError) as exc:
@@ -142,6 +152,3 @@ def _check_models(specs: tuple[SyncSpec, ...], warehouse: Warehouse) -> dict[str
     if problems:
         raise ConfigError(problems)
     return relations
-
-
-__all__ = ["EventSpec", "SyncOptions", "load_config", "run_sync"]

@@ -3,7 +3,7 @@
 We go through dbt (not a second set of credentials) so `pendo-dbt` reaches the warehouse exactly as
 `dbt run` does. Rows are read with `fetchmany` on the adapter's raw cursor (a named, server-side cursor
 on PostgreSQL, which otherwise buffers the whole result): agate tables would hold a model in memory.
-dbt keeps one connection per thread; each thread that calls us gets its own, named after its role.
+dbt keeps one connection per thread: the main thread reads, the state writer thread writes.
 dbt is imported lazily so `pendo-dbt --help` starts instantly.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -72,7 +73,7 @@ class Warehouse:
 
     def columns(self, relation: str) -> list[str] | None:
         """Column names of a relation, or None when it does not exist (the model was never built)."""
-        handle = self._handle("pendo_sync_meta")
+        handle = self._handle()
         cursor = handle.cursor()
         try:
             cursor.execute(f"select * from {relation} where 1 = 0")
@@ -80,27 +81,25 @@ class Warehouse:
         except Exception as exc:
             if _is_missing_relation(exc):
                 return None
-            raise WarehouseError(f"Could not read the columns of {relation}: {_first_line(exc)}") from None
+            raise WarehouseError(f"Could not read the columns of {relation}: {_reason(exc)}") from None
         finally:
             self._end(handle, cursor, commit=False)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a small query on this thread's connection and return all rows."""
-        handle = self._handle("pendo_sync_meta")
+        handle = self._handle()
         cursor = handle.cursor()
         try:
             cursor.execute(sql, list(params) if params else None)
             return [tuple(r) for r in cursor.fetchall()]
         except Exception as exc:
-            raise WarehouseError(f"The warehouse refused a query: {_first_line(exc)}\n{sql}") from None
+            raise WarehouseError(f"The warehouse refused a query: {_reason(exc)}\n{sql}") from None
         finally:
             self._end(handle, cursor, commit=True)
 
-    def execute(
-        self, statements: Sequence[tuple[str, Sequence[Any]]], *, role: str = "pendo_sync_state"
-    ) -> None:
+    def execute(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """Run statements in one transaction on this thread's connection: all of them or none."""
-        handle = self._handle(role)
+        handle = self._handle()
         cursor = handle.cursor()
         in_duckdb = self.adapter_type == "duckdb"
         try:
@@ -118,14 +117,13 @@ class Warehouse:
                     cursor.execute("rollback")
                 else:
                     handle.rollback()
-            raise WarehouseError(f"The warehouse refused a statement: {_first_line(exc)}") from None
+            raise WarehouseError(f"The warehouse refused a statement: {_reason(exc)}") from None
         finally:
-            with contextlib.suppress(Exception):
-                cursor.close()
+            self._end(handle, cursor, commit=False)
 
     def stream(self, sql: str, size: int = _FETCH_SIZE) -> Iterator[list[tuple[Any, ...]]]:
         """Yield lists of rows, `size` at a time, from a cursor that never holds the whole result."""
-        handle = self._handle("pendo_sync_read")
+        handle = self._handle()
         if self.adapter_type == "postgres":
             cursor = handle.cursor(name=f"pendo_sync_{next(_cursor_names)}")
             cursor.itersize = size
@@ -135,7 +133,7 @@ class Warehouse:
             try:
                 cursor.execute(sql)
             except Exception as exc:
-                raise WarehouseError(f"The warehouse refused a query: {_first_line(exc)}\n{sql}") from None
+                raise WarehouseError(f"The warehouse refused a query: {_reason(exc)}\n{sql}") from None
             while True:
                 rows = cursor.fetchmany(size)
                 if not rows:
@@ -144,20 +142,21 @@ class Warehouse:
         finally:
             self._end(handle, cursor, commit=False)
 
-    def _handle(self, role: str) -> Any:
+    def _handle(self) -> Any:
         with self._lock:
-            connection = self._adapter.connections.set_connection_name(role)
+            connection = self._adapter.connections.set_connection_name(f"pendo_sync_{threading.get_ident()}")
         try:
             return connection.handle
         except Exception as exc:
-            raise WarehouseError(f"Could not connect to the warehouse: {_first_line(exc)}") from None
+            raise WarehouseError(f"Could not connect to the warehouse: {_reason(exc)}") from None
 
     def _end(self, handle: Any, cursor: Any, *, commit: bool) -> None:
+        """End a statement. dbt-duckdb hands out one cursor per connection: closing it closes the connection."""
+        if self.adapter_type == "duckdb":
+            return
         with contextlib.suppress(Exception):
             cursor.close()
-        if self.adapter_type != "duckdb":
-            with contextlib.suppress(Exception):
-                handle.commit() if commit else handle.rollback()
+            handle.commit() if commit else handle.rollback()
 
 
 def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
@@ -168,9 +167,11 @@ def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
     from dbt.config.utils import parse_cli_vars
     from dbt.flags import set_from_args
     from dbt.mp_context import get_mp_context
+    from dbt_common.context import set_invocation_context
     from dbt_common.events.event_manager_client import cleanup_event_logger
 
     cleanup_event_logger()  # dbt's own console logging would interleave with ours
+    set_invocation_context(os.environ)  # what env_var() in profiles.yml reads, as in dbt's own CLI
     profiles_dir = target.profiles_dir or _default_profiles_dir()
     try:
         cli_vars = parse_cli_vars(target.vars) if target.vars else {}
@@ -188,15 +189,13 @@ def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
         register_adapter(config, get_mp_context())
     except Exception as exc:
         raise ConfigError(
-            [f"dbt could not load the project/profile: {_first_line(exc)} (profiles dir: {profiles_dir})"]
+            [f"dbt could not load the project/profile: {_reason(exc)} (profiles dir: {profiles_dir})"]
         ) from None
     return get_adapter(config), config
 
 
 def _default_profiles_dir() -> Path:
     """dbt's own rule: DBT_PROFILES_DIR, else the current directory if it has profiles.yml, else ~/.dbt."""
-    import os
-
     from dbt.cli.resolvers import default_profiles_dir
 
     return Path(os.environ.get("DBT_PROFILES_DIR") or default_profiles_dir())
@@ -207,7 +206,7 @@ def _is_missing_relation(exc: Exception) -> bool:
     return any(s in text for s in ("does not exist", "not found", "no such table", "undefinedtable"))
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
+def _reason(exc: BaseException) -> str:
+    """dbt errors put a heading ("Runtime Error") before the useful line; keep the last non-empty line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__

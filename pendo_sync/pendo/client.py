@@ -16,7 +16,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from pendo_sync.errors import PendoAuthError
-from pendo_sync.pendo.responses import FAILED, RowOutcome, parse_bulk_response
+from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED, RowOutcome, parse_bulk_response, snippet
 from pendo_sync.settings import PendoSettings, Secret
 
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
@@ -71,12 +71,35 @@ class PendoClient:
             ]
         return parse_bulk_response(response.status_code, response.content, ids)
 
-    def _post(self, url: str, body: bytes, key: Secret) -> requests.Response:
+    def post_track(self, event_id: str, event: dict[str, Any]) -> list[RowOutcome]:
+        """One Track event (Pendo takes no batches); 200 means Pendo received it."""
+        url = f"{self.settings.track_url}/data/track"
+        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        try:
+            response = self._post(
+                url, body, self.settings.track_secret, secret_name="PENDO_TRACK_EVENT_SECRET"
+            )
+        except requests.RequestException as exc:
+            return [
+                RowOutcome(event_id, FAILED, f"no answer from Pendo after retries ({type(exc).__name__})")
+            ]
+        if response.status_code == 200:
+            return [RowOutcome(event_id, UPDATED)]
+        outcome = REJECTED if response.status_code in (400, 413, 422) else FAILED
+        return [
+            RowOutcome(
+                event_id, outcome, f"Pendo answered HTTP {response.status_code}{snippet(response.content)}"
+            )
+        ]
+
+    def _post(
+        self, url: str, body: bytes, key: Secret, secret_name: str = "PENDO_INTEGRATION_KEY"
+    ) -> requests.Response:
         headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: key.reveal()}
         response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
         if response.status_code in (401, 403):
             raise PendoAuthError(
                 f"Pendo refused the key (HTTP {response.status_code} from {url.split('?')[0]}). Check "
-                "PENDO_INTEGRATION_KEY (it needs write access) and that PENDO_REGION matches your subscription."
+                f"{secret_name} and that PENDO_REGION (or PENDO_BASE_URL) matches your subscription."
             )
         return response

@@ -29,11 +29,11 @@ def parse_bulk_response(status: int, body: bytes, ids: Sequence[str]) -> list[Ro
     """Outcomes, in the order of `ids`, for a bulk metadata POST that Pendo answered with `status`."""
     if status != 200:
         outcome = REJECTED if status in (400, 404, 413, 422) else FAILED
-        return _all(ids, outcome, f"Pendo answered HTTP {status}{_snippet(body)}")
+        return _all(ids, outcome, f"Pendo answered HTTP {status}{snippet(body)}")
     try:
         data = json.loads(body.decode("utf-8")) if body.strip() else None
     except (UnicodeDecodeError, ValueError):
-        return _all(ids, FAILED, f"Pendo answered 200 with a body that is not JSON{_snippet(body)}")
+        return _all(ids, FAILED, f"Pendo answered 200 with a body that is not JSON{snippet(body)}")
     if not isinstance(data, dict):
         return _all(ids, FAILED, "Pendo answered 200 without the expected counts object")
     return _attribute(data, ids)
@@ -111,6 +111,7 @@ def _all(ids: Sequence[str], outcome: str, reason: str) -> list[RowOutcome]:
     return [RowOutcome(i, outcome, reason) for i in ids]
 
 
-def _snippet(body: bytes) -> str:
+def snippet(body: bytes) -> str:
+    """A short, single-line excerpt of a response body for an error message."""
     text = " ".join(body.decode("utf-8", "replace").split())[:_SNIPPET]
     return f": {text}" if text else ""

@@ -1,0 +1,599 @@
+"""A local Pendo API emulator, so tests and demos run without a Pendo subscription.
+
+It implements the emulator contract derived from Pendo's public docs; where Pendo's behaviour is unknown,
+a knob (`unknown_field`) lets tests switch between the plausible behaviours. Standard library only, so the
+CLI runs it wherever the package installs. Each request is handled whole under one lock, so every answer
+reflects one consistent snapshot of the state.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import copy
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, unquote, urlsplit
+
+KINDS = ("visitor", "account")
+WRITABLE_GROUPS = ("agent", "custom")
+UNKNOWN_FIELD_MODES = ("accept", "reject400", "error")
+CREATABLE_TYPES = ("string", "number", "time", "boolean")
+SCHEMA_TYPES = ("string", "boolean", "number", "integer", "float", "time", "list", "")
+ID_KEYS = {"visitor": "visitorId", "account": "accountId"}
+KEY_HEADER = "x-pendo-integration-key"
+BASE64_HEADER = "x-pendo-base64-encoded-params"
+
+_MISSING = "missing"  # _apply_row's answer for an unknown id; compared by identity
+_SEG = r"([^/]+)"
+_BULK_PATH = re.compile(rf"/api/v1/metadata/{_SEG}/{_SEG}/value")
+
+Record = dict[str, dict[str, Any]]
+Schema = dict[str, dict[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str  # raw, still percent-encoded: ids may contain an encoded "/"
+    query: str
+    headers: dict[str, str]  # lower-cased names: Pendo clients send the key header in any case
+    body: bytes
+
+    def header(self, name: str) -> str:
+        return self.headers.get(name, "")
+
+
+@dataclass(frozen=True)
+class _Response:
+    status: int
+    body: bytes = b""
+    content_type: str = "text/plain"
+
+
+class _Abort(Exception):
+    """Raised by validation deep in a handler to answer at once with `response`."""
+
+    def __init__(self, response: _Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _json(status: int, obj: Any) -> _Response:
+    return _Response(status, json.dumps(obj).encode(), "application/json")
+
+
+def _bad(message: str) -> _Abort:
+    return _Abort(_json(400, {"error": message}))
+
+
+_FLAGS = ("Dirty", "isHidden", "isDeleted", "isCalculated", "isPerApp", "neverIndex")
+
+
+def _descriptor(display_name: str, type_name: str) -> dict[str, Any]:
+    """A field descriptor shaped like Pendo's schema entries, which clients read by these exact keys."""
+    base = {"Type": type_name, "DisplayName": display_name, "ElementType": "", "ElementFormat": ""}
+    return {**base, **dict.fromkeys(_FLAGS, False)}
+
+
+def _default_schema() -> dict[str, Schema]:
+    auto = {name: _descriptor(name, "time") for name in ("lastvisit", "firstvisit")}
+    return {kind: {"auto": copy.deepcopy(auto), "agent": {}, "custom": {}} for kind in KINDS}
+
+
+@dataclass
+class _State:
+    records: dict[str, dict[str, Record]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+    schema: dict[str, Schema] = field(default_factory=_default_schema)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _infer_type(value: Any) -> str:
+    """Schema type for a value written to an unknown field; bool first, as it is an int subclass."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    for py_type, name in ((float, "float"), (str, "string"), (list, "list")):
+        if isinstance(value, py_type):
+            return name
+    return ""
+
+
+def _nonempty_str(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _json_body(req: _Request) -> Any:
+    try:
+        return json.loads(req.body)
+    except ValueError:
+        raise _bad("body is not valid JSON") from None
+
+
+def _kind(raw: str) -> str:
+    kind = unquote(raw)
+    if kind not in KINDS:
+        raise _bad(f"unknown kind '{kind}'")
+    return kind
+
+
+def _writable_group(raw: str) -> str:
+    group = unquote(raw)
+    if group not in WRITABLE_GROUPS:
+        raise _Abort(_Response(400, b"group not writable"))
+    return group
+
+
+def _record_id(req: _Request, raw: str) -> str:
+    """The id from a path segment: percent-encoded, or base64url when the client says so (as Pendo allows)."""
+    text = unquote(raw)
+    if req.header(BASE64_HEADER).lower() != "true":
+        return text
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("utf-8")
+    except ValueError:
+        raise _bad("id is not valid base64url") from None
+
+
+def _parse_rows(body: Any, id_key: str) -> list[tuple[str, dict[str, Any]]]:
+    """Validate a whole bulk body before touching state, so a malformed request changes nothing."""
+    if not isinstance(body, list):
+        raise _bad("body must be a JSON array")
+    rows = []
+    for i, element in enumerate(body):
+        if not isinstance(element, dict) or not _nonempty_str(element.get(id_key)):
+            raise _bad(f"element {i}: {id_key} must be a non-empty string")
+        if not isinstance(element.get("values"), dict):
+            raise _bad(f"element {i}: values must be an object")
+        rows.append((element[id_key], element["values"]))
+    return rows
+
+
+def _parse_field_specs(body: Any) -> list[tuple[str, str, str]]:
+    if not isinstance(body, list):
+        raise _bad("body must be a JSON array")
+    specs = []
+    for i, spec in enumerate(body):
+        if not isinstance(spec, dict) or not _nonempty_str(spec.get("name")):
+            raise _bad(f"element {i}: name must be a non-empty string")
+        if spec.get("type") not in CREATABLE_TYPES:
+            raise _bad(f"element {i}: type must be one of {', '.join(CREATABLE_TYPES)}")
+        display = spec.get("displayname")
+        name, type_name = str(spec["name"]), str(spec["type"])
+        specs.append((name, display if isinstance(display, str) and display else name, type_name))
+    return specs
+
+
+def _track_problem(event: Any) -> str | None:
+    """What is wrong with a track body, or None; Pendo documents the required fields but no error format."""
+    if not isinstance(event, dict):
+        return "body must be a JSON object"
+    if event.get("type") != "track":
+        return 'type must be "track"'
+    for key in ("event", "visitorId"):
+        if not _nonempty_str(event.get(key)):
+            return f"{key} must be a non-empty string"
+    timestamp = event.get("timestamp")
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int):
+        return "timestamp must be an integer (epoch milliseconds)"
+    for key in ("properties", "context"):
+        if key in event and not isinstance(event[key], dict):
+            return f"{key} must be an object"
+    if "accountId" in event and not isinstance(event["accountId"], str):
+        return "accountId must be a string"
+    return None
+
+
+def _seed_records(entries: Any, key: str) -> list[tuple[str, Record]]:
+    if not isinstance(entries, list):
+        raise ValueError(f"seed '{key}' must be a list")
+    records = []
+    for entry in entries:
+        if isinstance(entry, str):
+            entry = {"id": entry}
+        if not isinstance(entry, dict) or not _nonempty_str(entry.get("id")):
+            raise ValueError(f"seed '{key}': each entry needs a non-empty string id")
+        groups = {group: entry.get(group) or {} for group in WRITABLE_GROUPS}
+        if not all(isinstance(values, dict) for values in groups.values()):
+            raise ValueError(f"seed '{key}': agent and custom must be objects")
+        records.append((entry["id"], copy.deepcopy(groups)))
+    return records
+
+
+def _seed_schema(schema: Any) -> list[tuple[str, str, str, str]]:
+    if not isinstance(schema, dict) or not set(schema) <= set(KINDS):
+        raise ValueError(f"seed 'schema' must map {' / '.join(KINDS)} to groups")
+    fields = []
+    for kind, groups in schema.items():
+        if not isinstance(groups, dict) or not all(isinstance(names, dict) for names in groups.values()):
+            raise ValueError(f"seed schema {kind}: must map groups to {{field: type}} objects")
+        for group, names in groups.items():
+            for name, type_name in names.items():
+                if type_name not in SCHEMA_TYPES:
+                    raise ValueError(f"seed schema {kind}.{group}.{name}: unknown type {type_name!r}")
+                fields.append((kind, group, name, type_name))
+    return fields
+
+
+_RouteFn = Callable[["Emulator", _Request, tuple[str, ...]], _Response]
+
+
+class Emulator:
+    """Pendo's v1 metadata API and the track endpoint, in memory, over real HTTP on a local port."""
+
+    def __init__(
+        self, integration_key: str, track_secret: str = "", host: str = "127.0.0.1", port: int = 0
+    ) -> None:
+        self.integration_key = integration_key
+        self.track_secret = track_secret
+        self.host = host
+        self.port = port
+        self._lock = threading.Lock()
+        self._state = _State()
+        self._unknown_field = "accept"
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the emulator is not started")
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> Emulator:
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        self._server = _Server((self.host, self.port), self)
+        # A short poll interval keeps stop() fast; tests start and stop one emulator per test.
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Block until stop() or Ctrl-C; the loop runs in start()'s daemon thread, so stop() works either way."""
+        if self._thread is None:
+            self.start()
+        thread = self._thread
+        try:
+            while thread is not None and thread.is_alive():
+                thread.join(0.5)  # a timed join stays interruptible by Ctrl-C on every platform
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        server, thread, self._server, self._thread = self._server, self._thread, None, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- inspection and setup from Python ------------------------------------------------------------------
+
+    @property
+    def unknown_field(self) -> str:
+        return self._unknown_field
+
+    @unknown_field.setter
+    def unknown_field(self, mode: str) -> None:
+        if mode not in UNKNOWN_FIELD_MODES:
+            raise ValueError(f"unknown_field must be one of {', '.join(UNKNOWN_FIELD_MODES)}, not {mode!r}")
+        self._unknown_field = mode
+
+    @property
+    def requests_log(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._state.requests)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._state.events)
+
+    def record(self, kind: str, record_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return copy.deepcopy(self._state.records.get(kind, {}).get(record_id))
+
+    def seed(self, data: dict[str, Any]) -> None:
+        """Add schema fields and records (replacing same-id records). Raises ValueError on a bad format."""
+        with self._lock:
+            self._apply_seed(data)
+
+    def _apply_seed(self, data: Any) -> None:
+        if not isinstance(data, dict) or not set(data) <= {"visitors", "accounts", "schema"}:
+            raise ValueError("seed must be an object with optional visitors, accounts and schema")
+        fields = _seed_schema(data.get("schema") or {})
+        records = [("visitor", r) for r in _seed_records(data.get("visitors") or [], "visitors")]
+        records += [("account", r) for r in _seed_records(data.get("accounts") or [], "accounts")]
+        for kind, group, name, type_name in fields:
+            self._state.schema[kind].setdefault(group, {})[name] = _descriptor(name, type_name)
+        for kind, (record_id, groups) in records:
+            for group, values in groups.items():
+                self._learn_fields(kind, group, values)
+            self._state.records[kind][record_id] = groups
+
+    def _learn_fields(self, kind: str, group: str, values: dict[str, Any]) -> None:
+        """Add fields not yet in the schema, typed from their values, so the schema shows what was written."""
+        schema = self._state.schema[kind][group]
+        for name, value in values.items():
+            if name not in schema and value is not None:
+                schema[name] = _descriptor(name, _infer_type(value))
+
+    # -- dispatch ---------------------------------------------------------------------------------------
+
+    def _handle(self, req: _Request) -> _Response:
+        """Answer one request; the only place routing, auth, logging and the catch-all 500 happen."""
+        with self._lock:
+            try:
+                response = self._dispatch(req)
+            except Exception as exc:  # a bug must answer 500, not kill the connection thread
+                response = _Response(500, f"internal emulator error: {type(exc).__name__}".encode())
+            if req.path.startswith("/api/v1/") or req.path == "/data/track":
+                self._state.requests.append(self._log_entry(req, response))
+        return response
+
+    def _dispatch(self, req: _Request) -> _Response:
+        if not self._authorized(req):
+            return _Response(403)
+        path_known = False
+        for method, pattern, handler in _ROUTES:
+            match = pattern.fullmatch(req.path)
+            if match is None:
+                continue
+            path_known = True
+            if method == req.method:
+                try:
+                    return handler(self, req, match.groups())
+                except _Abort as abort:
+                    return abort.response
+        return _Response(405 if path_known else 404)
+
+    def _authorized(self, req: _Request) -> bool:
+        """The v1 API takes the integration key; /data/track takes the separate track secret instead."""
+        sent = req.header(KEY_HEADER)
+        if req.path.startswith("/api/v1/"):
+            return sent == self.integration_key
+        if req.path == "/data/track":
+            return self.track_secret != "" and sent == self.track_secret
+        return True
+
+    @staticmethod
+    def _log_entry(req: _Request, response: _Response) -> dict[str, Any]:
+        rows = 0
+        if req.method == "POST" and req.path == "/data/track":
+            rows = 1
+        elif req.method == "POST" and _BULK_PATH.fullmatch(req.path):
+            try:
+                body = json.loads(req.body)
+            except ValueError:
+                body = None
+            rows = len(body) if isinstance(body, list) else 0
+        return {
+            "method": req.method,
+            "path": req.path,
+            "query": req.query,
+            "status": response.status,
+            "rows": rows,
+        }
+
+    # -- Pendo endpoints --------------------------------------------------------------------------------
+
+    def _verify(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        return _json(200, {"valid": True, "writeAccess": True})
+
+    def _get_schema(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        return _json(200, self._state.schema[_kind(params[0])])
+
+    def _create_fields(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        kind, group = _kind(params[0]), _writable_group(params[1])
+        for name, display_name, type_name in _parse_field_specs(_json_body(req)):
+            self._state.schema[kind][group][name] = _descriptor(display_name, type_name)
+        return _json(200, {})
+
+    def _bulk_update(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        kind, group = _kind(params[0]), _writable_group(params[1])
+        rows = _parse_rows(_json_body(req), ID_KEYS[kind])
+        create = parse_qs(req.query).get("create", [""])[-1].lower() == "true"
+        schema = self._state.schema[kind][group]
+        unknown = sorted({name for _, values in rows for name in values if name not in schema})
+        if unknown and self._unknown_field == "reject400":
+            raise _bad(f"unknown field(s): {', '.join(unknown)}")
+        missing: list[str] = []
+        errors: list[dict[str, str]] = []
+        for record_id, values in rows:
+            problem = self._apply_row(kind, group, record_id, values, create)
+            if problem is _MISSING:
+                missing.append(record_id)
+            elif problem is not None:
+                errors.append({ID_KEYS[kind]: record_id, "error": problem})
+        failed = len(missing) + len(errors)
+        result = {"total": len(rows), "updated": len(rows) - failed, "failed": failed}
+        return _json(200, {**result, "missing": missing, "errors": errors})
+
+    def _apply_row(
+        self, kind: str, group: str, record_id: str, values: dict[str, Any], create: bool
+    ) -> str | None:
+        """Store one row's values; returns _MISSING, an error message, or None when stored."""
+        records = self._state.records[kind]
+        if record_id not in records and not create:
+            return _MISSING
+        unknown = [name for name in values if name not in self._state.schema[kind][group]]
+        if unknown and self._unknown_field == "error":
+            return "unknown field " + ", ".join(f"'{name}'" for name in unknown)
+        record = records.setdefault(record_id, {"agent": {}, "custom": {}})
+        self._learn_fields(kind, group, values)
+        for name, value in values.items():
+            self._store(record[group], name, value)
+        return None
+
+    @staticmethod
+    def _store(values: dict[str, Any], name: str, value: Any) -> None:
+        """A JSON null clears the field, as it does in Pendo."""
+        if value is None:
+            values.pop(name, None)
+        else:
+            values[name] = copy.deepcopy(value)
+
+    def _get_record(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        kind, record_id = params[0], _record_id(req, params[1])
+        record = self._state.records[kind].get(record_id)
+        if record is None:
+            return _Response(404)
+        metadata = {**record, "auto": {"id": record_id}}
+        return _json(200, {"id": record_id, ID_KEYS[kind]: record_id, "metadata": metadata})
+
+    def _get_value(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        kind, group = _kind(params[0]), _writable_group(params[1])
+        record = self._state.records[kind].get(_record_id(req, params[2]))
+        name = unquote(params[3])
+        if record is None or name not in record[group]:
+            return _Response(404)
+        return _json(200, record[group][name])
+
+    def _put_value(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        kind, group = _kind(params[0]), _writable_group(params[1])
+        record = self._state.records[kind].get(_record_id(req, params[2]))
+        name, value = unquote(params[3]), _json_body(req)
+        if record is None:
+            return _Response(404)
+        if name not in self._state.schema[kind][group] and self._unknown_field != "accept":
+            raise _bad(f"unknown field(s): {name}")
+        self._learn_fields(kind, group, {name: value})
+        self._store(record[group], name, value)
+        return _Response(200)
+
+    def _track(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        event = _json_body(req)
+        problem = _track_problem(event)
+        if problem is not None:
+            raise _bad(problem)
+        self._state.events.append(event)
+        return _Response(200)
+
+    # -- emulator-only endpoints ------------------------------------------------------------------------
+
+    def _list_requests(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        return _json(200, {"requests": self._state.requests})
+
+    def _list_events(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        return _json(200, {"events": self._state.events})
+
+    def _seed_endpoint(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        try:
+            self._apply_seed(_json_body(req))
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
+        return _json(200, {})
+
+    def _reset(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        """Forget all data; knobs such as unknown_field are kept (set them with /_emulator/settings)."""
+        self._state = _State()
+        return _json(200, {})
+
+    def _settings(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        body = _json_body(req)
+        if not isinstance(body, dict) or not set(body) <= {"unknown_field"}:
+            raise _bad("settings must be an object with optional unknown_field")
+        if "unknown_field" in body:
+            try:
+                self.unknown_field = body["unknown_field"]
+            except ValueError as exc:
+                raise _bad(str(exc)) from None
+        return _json(200, {})
+
+
+_VALUE_PATH = rf"/api/v1/metadata/{_SEG}/{_SEG}/value/{_SEG}/{_SEG}"
+_ROUTES: list[tuple[str, re.Pattern[str], _RouteFn]] = [
+    ("GET", re.compile("/api/v1/token/verify"), Emulator._verify),
+    ("GET", re.compile(rf"/api/v1/metadata/schema/{_SEG}"), Emulator._get_schema),
+    ("POST", re.compile(rf"/api/v1/metadata/schema/{_SEG}/{_SEG}"), Emulator._create_fields),
+    ("POST", _BULK_PATH, Emulator._bulk_update),
+    ("GET", re.compile(_VALUE_PATH), Emulator._get_value),
+    ("PUT", re.compile(_VALUE_PATH), Emulator._put_value),
+    ("GET", re.compile(rf"/api/v1/(visitor|account)/{_SEG}"), Emulator._get_record),
+    ("POST", re.compile("/data/track"), Emulator._track),
+    ("GET", re.compile("/_emulator/requests"), Emulator._list_requests),
+    ("GET", re.compile("/_emulator/events"), Emulator._list_events),
+    ("POST", re.compile("/_emulator/seed"), Emulator._seed_endpoint),
+    ("POST", re.compile("/_emulator/reset"), Emulator._reset),
+    ("POST", re.compile("/_emulator/settings"), Emulator._settings),
+]
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # idle keep-alive connections must not hold the process open
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        super().__init__(address, _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Turns HTTP into `_Request`s for the emulator; HTTP/1.1 so clients can keep connections alive."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 60  # drop idle keep-alive connections eventually
+
+    def do_GET(self) -> None:
+        try:
+            response = self._emulator()._handle(self._read())
+        except Exception as exc:  # e.g. a bad Content-Length; the stream can't be trusted after it
+            self.close_connection = True
+            response = _Response(500, f"internal emulator error: {type(exc).__name__}".encode())
+        self._write(response)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: a per-request line would flood test and demo output."""
+
+    def _emulator(self) -> Emulator:
+        assert isinstance(self.server, _Server)
+        return self.server.emulator
+
+    def _read(self) -> _Request:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        target = self.path
+        if not target.startswith("/"):  # absolute form, "http://data.pendo.io/data/track": path only
+            parts = urlsplit(target)
+            target = f"{parts.path}?{parts.query}"
+        path, _, query = target.partition("#")[0].partition("?")
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        return _Request(self.command, path, query, headers, body)
+
+    def _write(self, response: _Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
+
+
+def serve(host: str, port: int, integration_key: str, track_secret: str, seed_file: str | None) -> None:
+    """Run the emulator in the foreground for `pendo-dbt emulator`, until Ctrl-C."""
+    emulator = Emulator(integration_key, track_secret, host, port)
+    if seed_file:
+        with open(seed_file, encoding="utf-8") as handle:
+            emulator.seed(json.load(handle))
+    emulator.start()
+    print(f"Pendo emulator listening on {emulator.url}", flush=True)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the normal way to stop it
+        emulator.serve_forever()

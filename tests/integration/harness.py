@@ -1,0 +1,121 @@
+"""Helpers for integration tests: a private, built copy of integration_tests/ and ways to drive it.
+
+Real parts only: dbt (in-process, dbtRunner) builds the project on DuckDB or PostgreSQL, and
+`pendo-dbt` runs through its real CLI against the emulator on loopback.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from pendo_sync.cli import main
+from pendo_sync.pendo.emulator import Emulator
+
+REPO = Path(__file__).resolve().parents[2]
+KEY = "it-sentinel-integration-key"
+TRACK = "it-sentinel-track-secret"
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@dataclass
+class Project:
+    path: Path
+    target: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def flags(self) -> list[str]:
+        return ["--project-dir", str(self.path), "--profiles-dir", str(self.path), "--target", self.target]
+
+    def dbt(self, *args: str, expect_ok: bool = True) -> Any:
+        from dbt.cli.main import dbtRunner
+
+        with environ(self.env):
+            result = dbtRunner().invoke([*args, *self.flags])
+        if expect_ok:
+            assert result.success, f"dbt {' '.join(args)} failed: {result.exception}"
+        return result
+
+    def sync(self, emulator: Emulator, *args: str, command: str = "sync") -> Result:
+        """Run `pendo-dbt <command>`; without --select, on the two metadata models of the suite."""
+        if "--select" not in args and "-s" not in args:
+            args = (*args, "--select", "pendo_visitors", "--select", "pendo_accounts")
+        env = {
+            **self.env,
+            "PENDO_INTEGRATION_KEY": KEY,
+            "PENDO_TRACK_EVENT_SECRET": TRACK,
+            "PENDO_BASE_URL": emulator.url,
+        }
+        return CliRunner().invoke(main, [command, *self.flags, *args], env=env, catch_exceptions=False)
+
+    def results(self) -> dict[str, Any]:
+        return dict(json.loads((self.path / "target" / "pendo_sync_results.json").read_text()))
+
+    def seed_rows(self, name: str) -> list[dict[str, str]]:
+        with (self.path / "seeds" / f"{name}.csv").open(newline="") as f:
+            return list(csv.DictReader(f))
+
+    def write_seed(self, name: str, rows: list[dict[str, str]]) -> None:
+        with (self.path / "seeds" / f"{name}.csv").open("w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def rebuild(self) -> None:
+        self.dbt("build", "--select", "visitors", "accounts", "pendo_visitors", "pendo_accounts")
+
+
+class environ:
+    """Set environment variables for the duration of a block (dbt reads env_var() from os.environ)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env: dict[str, str] = env
+        self.saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        self.saved = {k: os.environ.get(k) for k in self.env}
+        os.environ.update(self.env)
+
+    def __exit__(self, *exc: object) -> None:
+        for k, v in self.saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def copy_project(dest: Path) -> None:
+    ignore = shutil.ignore_patterns("target", "dbt_packages", "logs", "*.duckdb*", "package-lock.yml")
+    shutil.copytree(REPO / "integration_tests", dest, ignore=ignore)
+    (dest / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
+
+
+def target_env(path: Path, target: str, name: str) -> dict[str, str]:
+    if target == "duckdb":
+        return {"PENDO_SYNC_TEST_DUCKDB": str(path / "warehouse.duckdb")}
+    return {"PENDO_SYNC_TEST_PG_SCHEMA": f"it_{name}"}
+
+
+def drop_pg_schemas(prefix: str) -> None:
+    import psycopg2
+
+    with psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test") as conn, conn.cursor() as cur:
+        cur.execute("select nspname from pg_namespace where nspname like %s", [prefix + "%"])
+        for (schema,) in cur.fetchall():
+            cur.execute(f'drop schema "{schema}" cascade')
+
+
+def metadata_posts(emulator: Emulator) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in emulator.requests_log
+        if r["method"] == "POST" and r["path"].startswith("/api/v1/metadata/")
+    ]

@@ -1,0 +1,230 @@
+"""End to end: dbt models -> pendo-dbt sync -> the emulator, checked through Pendo's own GET endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from pendo_sync.pendo.emulator import Emulator
+from tests.integration.harness import KEY, Project, metadata_posts
+
+
+def pendo_record(emulator: Emulator, kind: str, record_id: str) -> dict[str, Any] | None:
+    response = requests.get(
+        f"{emulator.url}/api/v1/{kind}/{requests.utils.quote(record_id, safe='')}",
+        headers={"x-pendo-integration-key": KEY},
+        timeout=10,
+    )
+    if response.status_code == 404:
+        return None
+    response.raise_for_status()
+    return dict(response.json()["metadata"])
+
+
+def expected_visitor(row: dict[str, str]) -> dict[str, dict[str, Any]]:
+    agent = {"email": row["email"]} | ({"firstname": row["first_name"]} if row["first_name"] else {})
+    custom: dict[str, Any] = {"plan_tier": row["plan"], "is_admin": row["is_admin"] == "true"}
+    if row["seats"]:
+        custom["seats"] = int(row["seats"])
+    return {"agent": agent, "custom": custom}
+
+
+def assert_pendo_holds_visitors(project: Project, emulator: Emulator) -> None:
+    for row in project.seed_rows("visitors"):
+        metadata = pendo_record(emulator, "visitor", row["user_id"])
+        assert metadata is not None, row["user_id"]
+        expected = expected_visitor(row)
+        assert metadata["agent"] == expected["agent"], row["user_id"]
+        assert metadata["custom"] == expected["custom"], row["user_id"]
+
+
+def test_first_sync_lands_every_row_and_second_sends_nothing(project: Project, emulator: Emulator) -> None:
+    first = project.sync(emulator)
+    assert first.exit_code == 0, first.output
+    assert "OK synced visitor model pendo_visitors" in first.output
+    assert "[10 rows, 10 changed, 10 sent: 10 updated, 0 missing, 0 rejected, 0 failed" in first.output
+    assert_pendo_holds_visitors(project, emulator)
+    acme = pendo_record(emulator, "account", "acme")
+    assert acme is not None
+    assert acme["agent"] == {"name": "Acme Corp"}
+    assert acme["custom"] == {"plan_tier": "enterprise", "arr_usd": 120000.5}
+    # One request per group per batch: visitors and accounts each have an agent and a custom group.
+    assert sorted(r["path"] for r in metadata_posts(emulator)) == sorted(
+        f"/api/v1/metadata/{k}/{g}/value" for k in ("visitor", "account") for g in ("agent", "custom")
+    )
+
+    before = len(metadata_posts(emulator))
+    second = project.sync(emulator)
+    assert second.exit_code == 0, second.output
+    assert len(metadata_posts(emulator)) == before
+    assert "[10 rows, 0 changed, 0 sent" in second.output
+    results = project.results()
+    assert results["success"] is True
+    assert results["totals"]["sent"] == 0
+
+
+def test_exactly_the_changed_rows_are_sent(project: Project, emulator: Emulator) -> None:
+    assert project.sync(emulator).exit_code == 0
+    rows = project.seed_rows("visitors")
+    for row in rows[2:5]:
+        row["plan"] = "scale"
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    before = len(emulator.requests_log)
+
+    result = project.sync(emulator)
+
+    assert result.exit_code == 0, result.output
+    sent = [r for r in emulator.requests_log[before:] if r["method"] == "POST"]
+    assert [(r["path"], r["rows"]) for r in sent] == [("/api/v1/metadata/visitor/custom/value", 3)]
+    assert "[10 rows, 3 changed, 3 sent: 3 updated" in result.output
+    assert_pendo_holds_visitors(project, emulator)
+
+
+def test_missing_records_are_reported_and_retried_until_pendo_has_them(project: Project) -> None:
+    with Emulator(KEY) as emulator:
+        emulator.seed(
+            {"visitors": [f"u00{i}" for i in range(1, 9)], "accounts": ["acme", "globex", "initech"]}
+        )
+        first = project.sync(emulator)
+        assert first.exit_code == 0, first.output  # missing is reported, not a failure
+        assert "2 not found in Pendo (skipped; retried next run): u009, u010" in first.output
+        visitors = next(m for m in project.results()["models"] if m["model"] == "pendo_visitors")
+        assert visitors["missing"] == 2 and visitors["updated"] == 8
+        assert {(p["id"], p["outcome"]) for p in visitors["problems"]} == {
+            ("u009", "missing"),
+            ("u010", "missing"),
+        }
+        assert pendo_record(emulator, "visitor", "u009") is None
+
+        again = project.sync(emulator)
+        assert "[10 rows, 2 changed, 2 sent: 0 updated, 2 missing" in again.output
+
+        emulator.seed({"visitors": ["u009", "u010"], "accounts": ["umbrella"]})
+        healed = project.sync(emulator)
+        assert "[10 rows, 2 changed, 2 sent: 2 updated, 0 missing" in healed.output
+        assert_pendo_holds_visitors(project, emulator)
+        before = len(metadata_posts(emulator))
+        assert project.sync(emulator).exit_code == 0
+        assert len(metadata_posts(emulator)) == before
+
+
+def test_missing_create_makes_pendo_create_the_records(project: Project) -> None:
+    schema = project.path / "models" / "schema.yml"
+    schema.write_text(
+        schema.read_text().replace("id_column: user_id", "id_column: user_id\n          missing: create")
+    )
+    project.dbt("parse")
+    with Emulator(KEY) as emulator:
+        result = project.sync(emulator, "--select", "pendo_visitors")
+        assert result.exit_code == 0, result.output
+        assert "10 updated, 0 missing" in result.output
+        assert_pendo_holds_visitors(project, emulator)
+        assert all("create=true" in r["query"] for r in metadata_posts(emulator))
+
+
+def test_changing_the_mapping_resends_only_the_affected_group(project: Project, emulator: Emulator) -> None:
+    assert project.sync(emulator).exit_code == 0
+    schema = project.path / "models" / "schema.yml"
+    schema.write_text(
+        schema.read_text().replace("firstname: first_name", "firstname: first_name\n              plan: plan")
+    )
+    project.dbt("parse")
+    before = len(emulator.requests_log)
+    result = project.sync(emulator)
+    assert result.exit_code == 0, result.output
+    assert [(r["path"], r["rows"]) for r in emulator.requests_log[before:]] == [
+        ("/api/v1/metadata/visitor/agent/value", 10)
+    ]
+    assert pendo_record(emulator, "visitor", "u001")["agent"]["plan"] == "pro"  # type: ignore[index]
+
+
+def test_rows_pendo_rejects_stay_unsynced_and_are_sent_again(project: Project, emulator: Emulator) -> None:
+    emulator.unknown_field = "error"  # the custom fields do not exist yet: Pendo rejects each row
+    first = project.sync(emulator, "--select", "pendo_visitors")
+    assert first.exit_code == 1, first.output
+    visitors = project.results()["models"][0]
+    assert visitors["rejected"] == 10 and visitors["updated"] == 0
+    assert "unknown field" in visitors["problems"][0]["reason"]
+
+    emulator.unknown_field = "accept"
+    second = project.sync(emulator, "--select", "pendo_visitors")
+    assert second.exit_code == 0, second.output
+    assert "10 changed, 10 sent: 10 updated" in second.output
+    assert_pendo_holds_visitors(project, emulator)
+
+
+def test_bad_rows_are_rejected_alone(project: Project, emulator: Emulator) -> None:
+    rows = project.seed_rows("visitors")
+    rows.append(dict(rows[0], user_id="", email="blank@example.com"))
+    rows.append(dict(rows[0], user_id="   ", email="spaces@example.com"))
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    result = project.sync(emulator, "--select", "pendo_visitors")
+    assert result.exit_code == 1
+    assert "[12 rows, 12 changed, 10 sent: 10 updated, 0 missing, 2 rejected" in result.output
+    reasons = sorted(p["reason"] for p in project.results()["models"][0]["problems"])
+    assert reasons == ["id column 'user_id' is empty", "id column 'user_id' is null"] or reasons == [
+        "id column 'user_id' is empty",
+        "id column 'user_id' is empty",
+    ]
+
+
+def test_duplicate_ids_stop_that_model_only(project: Project, emulator: Emulator) -> None:
+    rows = project.seed_rows("visitors")
+    project.write_seed("visitors", [*rows, dict(rows[3], email="again@example.com")])
+    project.rebuild()
+    result = project.sync(emulator)
+    assert result.exit_code == 1
+    assert "ERROR syncing visitor model pendo_visitors" in result.output
+    assert "1 duplicate value(s) in id column 'user_id' (e.g. 'u004')" in result.output
+    assert "OK synced account model pendo_accounts" in result.output
+    assert not any("/visitor/" in r["path"] for r in metadata_posts(emulator))
+
+
+def test_configuration_errors_exit_2_before_any_io(project: Project, emulator: Emulator) -> None:
+    schema = project.path / "models" / "schema.yml"
+    text = (
+        schema.read_text()
+        .replace("object: account", "object: acount")
+        .replace("plan_tier: plan", "plan tier: plan")
+    )
+    schema.write_text(text.replace("email: email", "email: e_mail"))
+    project.dbt("parse")
+    result = project.sync(emulator)
+    assert result.exit_code == 2
+    assert "pendo_accounts: meta.pendo.object: unknown object 'acount'" in result.output
+    assert (
+        "pendo_visitors: meta.pendo.fields.custom.plan tier: 'plan tier' breaks Pendo's naming rules"
+        in result.output
+    )
+    assert "Traceback" not in result.output
+    assert emulator.requests_log == []
+
+
+def test_mapped_columns_are_checked_against_the_built_model(project: Project, emulator: Emulator) -> None:
+    schema = project.path / "models" / "schema.yml"
+    schema.write_text(schema.read_text().replace("email: email", "email: e_mail"))
+    project.dbt("parse")
+    result = project.sync(emulator)
+    assert result.exit_code == 2
+    assert "column 'e_mail' is mapped but the built model has no such column" in result.output
+    assert emulator.requests_log == []
+
+
+def test_state_and_runs_are_recorded_in_the_warehouse(project: Project, emulator: Emulator) -> None:
+    assert project.sync(emulator).exit_code == 0
+    result = project.dbt(
+        "show",
+        "--inline",
+        "select status, count(*) as n from {{ target.schema }}_pendo_sync.pendo_sync_runs group by 1",
+    )
+    rows = [tuple(r) for r in result.result.results[0].agate_table.rows]
+    assert rows == [("success", 1)]
+    state = project.dbt(
+        "show",
+        "--inline",
+        "select pendo_group, count(*) from {{ target.schema }}_pendo_sync.pendo_sync_state group by 1 order by 1",
+    )
+    assert [tuple(r) for r in state.result.results[0].agate_table.rows] == [("agent", 14), ("custom", 14)]
