@@ -164,11 +164,10 @@ def test_bad_rows_are_rejected_alone(project: Project, emulator: Emulator) -> No
     result = project.sync(emulator, "--select", "pendo_visitors")
     assert result.exit_code == 1
     assert "[12 rows, 12 changed, 10 sent: 10 updated, 0 missing, 2 rejected" in result.output
-    reasons = sorted(p["reason"] for p in project.results()["models"][0]["problems"])
-    assert reasons == ["id column 'user_id' is empty", "id column 'user_id' is null"] or reasons == [
-        "id column 'user_id' is empty",
-        "id column 'user_id' is empty",
-    ]
+    reasons = [p["reason"] for p in project.results()["models"][0]["problems"]]
+    # Seeds load a blank CSV cell as NULL on some adapters and as text on others: both are rejected.
+    assert len(reasons) == 2
+    assert set(reasons) <= {"id column 'user_id' is empty", "id column 'user_id' is null"}
 
 
 def test_duplicate_ids_stop_that_model_only(project: Project, emulator: Emulator) -> None:
