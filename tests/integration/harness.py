@@ -23,6 +23,8 @@ REPO = Path(__file__).resolve().parents[2]
 KEY = "it-sentinel-integration-key"
 TRACK = "it-sentinel-track-secret"
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# What the suite builds: the seeds and the tagged models the tests sync.
+BUILT = ("visitors", "accounts", "app_events", "pendo_visitors", "pendo_accounts", "pendo_events")
 
 
 @dataclass
@@ -44,7 +46,9 @@ class Project:
             assert result.success, f"dbt {' '.join(args)} failed: {result.exception}"
         return result
 
-    def sync(self, emulator: Emulator, *args: str, command: str = "sync") -> Result:
+    def sync(
+        self, emulator: Emulator, *args: str, command: str = "sync", env: dict[str, str] | None = None
+    ) -> Result:
         """Run `pendo-dbt <command>`; without --select, on the two metadata models of the suite."""
         if "--select" not in args and "-s" not in args:
             args = (*args, "--select", "pendo_visitors", "--select", "pendo_accounts")
@@ -53,6 +57,7 @@ class Project:
             "PENDO_INTEGRATION_KEY": KEY,
             "PENDO_TRACK_EVENT_SECRET": TRACK,
             "PENDO_BASE_URL": emulator.url,
+            **(env or {}),
         }
         return CliRunner().invoke(main, [command, *self.flags, *args], env=env, catch_exceptions=False)
 
@@ -70,7 +75,7 @@ class Project:
             writer.writerows(rows)
 
     def rebuild(self) -> None:
-        self.dbt("build", "--select", "visitors", "accounts", "pendo_visitors", "pendo_accounts")
+        self.dbt("build", "--select", *BUILT)
 
 
 class environ:
