@@ -96,10 +96,13 @@ def model_line(index: int, total: int, result: ModelResult) -> str:
     head = f"{index} of {total} {label} {result.object} model {result.model} "
     if result.status == "error":
         return f"{head:.<68} [ERROR in {result.seconds:.2f}s]"
-    figures = (
-        f"{result.rows_in_model} rows, {result.changed} changed, {result.sent} sent: {result.updated} updated, "
-        f"{result.missing} missing, {result.rejected} rejected, {result.failed} failed"
-    )
+    if result.object == "event":
+        outcomes = f"{result.updated} accepted, {result.rejected} rejected, {result.failed} failed"
+    else:
+        outcomes = (
+            f"{result.updated} updated, {result.missing} missing, {result.rejected} rejected, {result.failed} failed"
+        )
+    figures = f"{result.rows_in_model} rows, {result.changed} changed, {result.sent} sent: {outcomes}"
     if result.unsent:
         figures += f", {result.unsent} not sent"
     return f"{head:.<68} [{figures} in {result.seconds:.2f}s]"

@@ -24,7 +24,7 @@ def test_every_event_is_sent_once_as_pendo_documents_it(project: Project, emulat
     first = project.sync(emulator, *EVENTS)
     assert first.exit_code == 0, first.output
     assert "OK synced event model pendo_events" in first.output
-    assert "[6 rows, 6 changed, 6 sent: 6 updated" in first.output
+    assert "[6 rows, 6 changed, 6 sent: 6 accepted" in first.output
     events = sorted(emulator.events, key=lambda e: (e["timestamp"], e["event"]))
     assert len(events) == 6
     assert events[0] == {
@@ -54,7 +54,7 @@ def test_appended_rows_and_only_those_are_sent(project: Project, emulator: Emula
     )
     result = project.sync(emulator, *EVENTS)
     assert result.exit_code == 0, result.output
-    assert "[8 rows, 2 changed, 2 sent: 2 updated" in result.output
+    assert "[8 rows, 2 changed, 2 sent: 2 accepted" in result.output
     assert [e["event"] for e in emulator.events[6:]] == ["Closed Ticket", "Closed Ticket"]
 
 
@@ -71,7 +71,7 @@ def test_backfill_false_marks_history_as_seen_and_sends_only_new_rows(
 
     append_events(project, {"event": "Renewed", "occurred_at": "2026-11-28 12:00:00"})
     second = project.sync(emulator, *EVENTS)
-    assert "[7 rows, 1 changed, 1 sent: 1 updated" in second.output
+    assert "[7 rows, 1 changed, 1 sent: 1 accepted" in second.output
     assert [e["event"] for e in emulator.events] == ["Renewed"]
 
 
@@ -84,7 +84,7 @@ def test_rows_that_cannot_be_events_are_rejected_alone(project: Project, emulato
     )
     result = project.sync(emulator, *EVENTS)
     assert result.exit_code == 1, result.output
-    assert "[9 rows, 9 changed, 6 sent: 6 updated, 0 missing, 3 rejected" in result.output
+    assert "[9 rows, 9 changed, 6 sent: 6 accepted, 3 rejected" in result.output
     reasons = sorted(p["reason"] for p in project.results()["models"][0]["problems"])
     assert (
         reasons
@@ -98,7 +98,7 @@ def test_rows_that_cannot_be_events_are_rejected_alone(project: Project, emulato
     assert len(emulator.events) == 6
     # Rejected rows stay out of state: they are reported again on the next run.
     again = project.sync(emulator, *EVENTS)
-    assert "[9 rows, 3 changed, 0 sent: 0 updated, 0 missing, 3 rejected" in again.output
+    assert "[9 rows, 3 changed, 0 sent: 0 accepted, 3 rejected" in again.output
 
 
 def test_duplicate_event_ids_stop_the_model(project: Project, emulator: Emulator) -> None:

@@ -1,0 +1,53 @@
+"""The dbt package on real dbt: the whole integration project builds (event_id tests included),
+and every validate() failure mode fails `dbt build` with a message naming the model and the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.integration.harness import Project
+
+CASES = {
+    "missing_column": ["mapped column 'plan_name' (meta.pendo.fields.custom.plan_tier) is missing"],
+    "missing_event_column": [
+        "mapped column 'currency' (meta.pendo.properties[1]) is missing",
+        "mapped column 'page_url' (meta.pendo.context.url) is missing",
+    ],
+    "null_visitor_id": ["id_column 'user_id' has 1 NULL value(s) in 3 row(s)"],
+    "dup_visitor_id": ["id_column 'user_id' has duplicated values", "e.g. 'u002' appears 2 times"],
+    "dup_account_id": ["id_column 'account_id' has duplicated values", "e.g. 'acme' appears 3 times"],
+    "null_event_id": ["event_id_column 'event_id' has 1 NULL value(s) in 2 row(s)"],
+    "dup_event_id": ["event_id_column 'event_id' has duplicated values", "e.g. 'e2' appears 2 times"],
+}
+
+
+def messages(result: Any) -> str:
+    parts = [str(result.exception or "")]
+    for node in getattr(result.result, "results", None) or []:
+        parts.append(str(node.message or ""))
+    return "\n".join(parts)
+
+
+def test_the_whole_integration_project_builds_and_its_tests_pass(project: Project) -> None:
+    result = project.dbt("build")
+    statuses = {str(r.status) for r in result.result.results}
+    assert statuses <= {"success", "pass"}, statuses
+    tests = [r for r in result.result.results if r.node.resource_type == "test"]
+    assert len(tests) >= 20  # the event_id property tests and the package's model tests all ran
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_validate_failure_fails_the_build_naming_the_model(project: Project, case: str) -> None:
+    result = project.dbt(
+        "build", "--select", "validate_cases", "--vars", f"{{pendo_validate_case: {case}}}", expect_ok=False
+    )
+    assert not result.success
+    text = messages(result)
+    assert f"pendo_sync.validate: model 'validate_{case}'" in text
+    assert "Fix:" in text
+    for fragment in CASES[case]:
+        assert fragment in text, (fragment, text)
+    failed = [r.node.name for r in result.result.results if str(r.status) == "error"]
+    assert failed == [f"validate_{case}"]  # the clean and untagged models in the same folder pass
