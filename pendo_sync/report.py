@@ -99,9 +99,7 @@ def model_line(index: int, total: int, result: ModelResult) -> str:
     if result.object == "event":
         outcomes = f"{result.updated} accepted, {result.rejected} rejected, {result.failed} failed"
     else:
-        outcomes = (
-            f"{result.updated} updated, {result.missing} missing, {result.rejected} rejected, {result.failed} failed"
-        )
+        outcomes = f"{result.updated} updated, {result.missing} missing, {result.rejected} rejected, {result.failed} failed"
     figures = f"{result.rows_in_model} rows, {result.changed} changed, {result.sent} sent: {outcomes}"
     if result.unsent:
         figures += f", {result.unsent} not sent"
