@@ -1,0 +1,9 @@
+{#- One row per `pendo-dbt sync` run: when, how it ended, and its totals (JSON). -#}
+select
+    cast(null as {{ dbt.type_string() }}) as run_id,
+    cast(null as {{ dbt.type_string() }}) as command,
+    cast(null as {{ dbt.type_timestamp() }}) as started_at,
+    cast(null as {{ dbt.type_timestamp() }}) as finished_at,
+    cast(null as {{ dbt.type_string() }}) as status,
+    cast(null as {{ dbt.type_string() }}) as summary
+where 1 = 0
