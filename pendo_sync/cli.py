@@ -10,18 +10,13 @@ import functools
 import os
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from pendo_sync.errors import PendoSyncError
-
-
-def emit(line: str) -> None:
-    stamp = datetime.now().strftime("%H:%M:%S")
-    click.echo(f"{stamp}  {line}")
+from pendo_sync.logs import FORMATS, Console
 
 
 def dbt_options(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -62,31 +57,35 @@ def dbt_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn our errors into a message and exit code; anything else is a bug, shown fully only with --debug."""
+    """Turn our errors into a message and exit code; anything else is a bug, with a traceback under --debug."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        console = _console()
         try:
             return fn(*args, **kwargs)
         except PendoSyncError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            console.error(str(exc))
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo(
-                "Interrupted. State holds only what Pendo acknowledged; rerun to send the rest.", err=True
-            )
+            console.error("Interrupted. State holds only what Pendo acknowledged; rerun to send the rest.")
             sys.exit(130)
         except Exception as exc:
-            if os.environ.get("PENDO_SYNC_DEBUG"):
+            if console.debug or os.environ.get("PENDO_SYNC_DEBUG"):
                 raise
-            click.echo(
+            console.error(
                 f"Unexpected error ({type(exc).__name__}): {exc}\n"
-                "This is a bug in pendo-dbt; rerun with PENDO_SYNC_DEBUG=1 for details and report it.",
-                err=True,
+                "This is a bug in pendo-dbt; rerun with --debug for the traceback and report it."
             )
             sys.exit(1)
 
     return wrapper
+
+
+def _console() -> Console:
+    context = click.get_current_context(silent=True)
+    console = context.find_object(Console) if context else None
+    return console or Console()
 
 
 def _target(
@@ -101,8 +100,21 @@ def _target(
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pendo-dbt")
-def main() -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    envvar="DBT_LOG_FORMAT",
+    help="text: dbt-style lines; json: one JSON object per line.",
+)
+@click.option(
+    "--debug", is_flag=True, help="Log HTTP and retry details; show tracebacks of unexpected errors."
+)
+@click.pass_context
+def main(context: click.Context, log_format: str, debug: bool) -> None:
     """Sync dbt models tagged with meta.pendo into Pendo."""
+    context.obj = Console(log_format, debug)
 
 
 @main.command()
@@ -152,7 +164,7 @@ def sync(
         full_refresh=full_refresh,
         models=select,
     )
-    report = run_sync(options, emit)
+    report = run_sync(options, _console().info)
     sys.exit(0 if report.ok else 1)
 
 
@@ -177,9 +189,34 @@ def validate(
         models=select,
     )
     _, parsed = load_config(options)
+    console = _console()
     for warning in parsed.warnings:
-        emit(f"[WARNING] {warning}")
-    emit(f"OK: {len(parsed.specs)} tagged models, no configuration problems.")
+        console.info(f"[WARNING] {warning}")
+    console.info(f"OK: {len(parsed.specs)} tagged models, no configuration problems.")
+
+
+@main.command()
+@dbt_options
+@handle_errors
+def status(
+    project_dir: Path,
+    profiles_dir: Path | None,
+    target: str | None,
+    profile: str | None,
+    vars: str | None,
+    target_path: str,
+    select: tuple[str, ...],
+) -> None:
+    """Per tagged model: rows synced, last run, rows pending (from the warehouse state; Pendo untouched)."""
+    from pendo_sync.status import run_status
+    from pendo_sync.sync import SyncOptions
+
+    options = SyncOptions(
+        target=_target(project_dir, profiles_dir, target, profile, vars),
+        target_path=target_path,
+        models=select,
+    )
+    run_status(options, _console().info)
 
 
 @main.command()

@@ -1,11 +1,13 @@
 """Sync one visitor/account model: diff in the warehouse, one bulk request per group per batch.
 
 Only rows whose per-group hash differs from state come back from the warehouse; each changed group of
-a row is sent, and its hash enters state once Pendo counted the row updated (see sender.py).
+a row is sent, and its hash enters state once Pendo counted the row updated (see sender.py). Values are
+coerced to the types of Pendo's fields, read from its schema once per run (see sync.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pendo_sync import state_sql as sql
@@ -16,8 +18,13 @@ from pendo_sync.report import ModelResult
 from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
 
+FieldTypes = Mapping[tuple[str, str], str]  # (group, Pendo field) -> Pendo type
 
-def sync_metadata_model(spec: MetadataSpec, ctx: RunContext, relation: str, result: ModelResult) -> None:
+
+def sync_metadata_model(
+    spec: MetadataSpec, types: FieldTypes, ctx: RunContext, relation: str, result: ModelResult
+) -> None:
+    """`spec` names fields as Pendo spells them; `types` gives each its Pendo type (see pendo/schema.py)."""
     if not check_unique_keys(ctx, relation, spec.id_column, f"each {spec.kind}", result):
         return
     groups = [
@@ -29,7 +36,7 @@ def sync_metadata_model(spec: MetadataSpec, ctx: RunContext, relation: str, resu
         relation, store.schema, spec.model.unique_id, spec.id_column, spec.columns, groups, store.dialect
     )
     size = spec.batch_size or ctx.batch_size
-    batches = (_batch(spec, ctx, rows) for rows in ctx.warehouse.stream(diff, size=size))
+    batches = (_batch(spec, types, ctx, rows) for rows in ctx.warehouse.stream(diff, size=size))
     BatchSender(ctx, spec.model.unique_id, result).run(batches, max_inflight=ctx.workers * 2)
 
 
@@ -56,9 +63,10 @@ def _fingerprint(spec: MetadataSpec, group: str) -> str:
     return f"v1;{spec.kind};{group};nulls={spec.nulls};{mapping}"
 
 
-def _batch(spec: MetadataSpec, ctx: RunContext, rows: list[tuple[Any, ...]]) -> Batch:
+def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tuple[Any, ...]]) -> Batch:
     """Diff rows (key, mapped columns, then hash and changed flag per group) -> one request per group."""
     width = len(spec.columns)
+    typed = {g: [(f.field, f.column, types[(g, f.field)]) for f in spec.group_fields(g)] for g in spec.groups}
     batch = Batch(rows=len(rows))
     entries: dict[str, list[dict[str, Any]]] = {g: [] for g in spec.groups}
     hashes: dict[str, dict[str, str | None]] = {g: {} for g in spec.groups}
@@ -73,7 +81,9 @@ def _batch(spec: MetadataSpec, ctx: RunContext, rows: list[tuple[Any, ...]]) -> 
             row_hash, changed = row[1 + width + 2 * index], row[2 + width + 2 * index]
             if not changed:
                 continue
-            fields = [(f.field, f.column, by_column[f.column]) for f in spec.group_fields(group)]
+            fields = [
+                (name, column, pendo_type, by_column[column]) for name, column, pendo_type in typed[group]
+            ]
             try:
                 values = metadata_values(fields, spec.nulls)
             except RowRejected as exc:

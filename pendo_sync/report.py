@@ -16,6 +16,7 @@ from pendo_sync.pendo.responses import FAILED, MISSING, REJECTED, UPDATED
 # Worst first: the outcome a row gets when its groups disagree.
 SEVERITY = (FAILED, REJECTED, MISSING, UPDATED)
 _SHOWN = 10
+COUNTS = ("rows_in_model", "changed", "sent", "updated", "missing", "rejected", "failed", "unsent")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class RowProblem:
 class ModelResult:
     model: str
     object: str
+    model_id: str = ""
     rows_in_model: int = 0
     changed: int = 0
     sent: int = 0
@@ -68,8 +70,15 @@ class RunReport:
         return all(m.ok for m in self.models)
 
     def totals(self) -> dict[str, int]:
-        keys = ("rows_in_model", "changed", "sent", "updated", "missing", "rejected", "failed", "unsent")
-        return {k: sum(int(getattr(m, k)) for m in self.models) for k in keys}
+        return {k: sum(int(getattr(m, k)) for m in self.models) for k in COUNTS}
+
+    def summary(self) -> dict[str, Any]:
+        """What the runs table keeps: totals, and per model its figures (read back by `pendo-dbt status`)."""
+        keys = ("model", "object", "status", *COUNTS)
+        return {
+            "totals": self.totals(),
+            "models": {m.model_id: {k: getattr(m, k) for k in keys} for m in self.models},
+        }
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -13,14 +13,24 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import state_sql as sql
+from pendo_sync.manifest import Manifest
 from pendo_sync.pendo.responses import RowOutcome
 from pendo_sync.warehouse import Warehouse
 
 _INSERT_ROWS = 500  # rows per INSERT statement: few round trips, bounded statement size
 
 
-def state_schema_name(target_schema: str, override: str | None) -> str:
-    return override or f"{target_schema}_pendo_sync"
+STATE_NODE = "model.pendo_sync.pendo_sync_state"
+
+
+def state_schema(manifest: Manifest, warehouse: Warehouse) -> str:
+    """Where state lives: the var `pendo_sync_schema`, else where dbt builds the package's state model
+    (so a custom generate_schema_name is honoured), else `<target schema>_pendo_sync`."""
+    override = warehouse.vars.get("pendo_sync_schema")
+    if override:
+        return str(override)
+    node = next((m for m in manifest.models if m.unique_id == STATE_NODE), None)
+    return node.schema if node else f"{warehouse.target_schema}_pendo_sync"
 
 
 class StateStore:
@@ -32,6 +42,9 @@ class StateStore:
 
     def table(self, name: str) -> str:
         return f"{self.schema}.{self.warehouse.quote(name)}"
+
+    def exists(self) -> bool:
+        return self.warehouse.columns(self.table(sql.RUNS)) is not None
 
     def ensure(self) -> None:
         self.warehouse.execute([(s, ()) for s in sql.create_tables(self.schema, self.dialect)])

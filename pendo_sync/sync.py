@@ -1,14 +1,14 @@
-"""One `pendo-dbt sync` run, in order: config, warehouse checks, state, then each model.
+"""One `pendo-dbt sync` run, in order: config, warehouse checks, Pendo's schema, state, then each model.
 
 Everything that can be wrong with the configuration is found before the first row is read or the first
-request is sent, and reported at once. After that, a model's failure is that model's: the others go on.
+row is sent, and reported at once. After that, a model's failure is that model's: the others go on.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pendo_sync.config import EventSpec, MetadataSpec, ParsedConfig, SyncSpec, check_columns, parse_models
@@ -17,10 +17,11 @@ from pendo_sync.event_sync import sync_event_model
 from pendo_sync.manifest import Manifest, load_manifest
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.pendo.client import PendoClient
+from pendo_sync.pendo.schema import FieldCheck, plan_fields
 from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
 from pendo_sync.run_context import RunContext, StateWriter
 from pendo_sync.settings import settings_from_env
-from pendo_sync.state import StateStore, state_schema_name
+from pendo_sync.state import StateStore, state_schema
 from pendo_sync.warehouse import DbtTarget, Warehouse
 
 RESULTS_FILE = "pendo_sync_results.json"
@@ -71,8 +72,14 @@ def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
             emit("No models are tagged with meta.pendo; nothing to sync.")
             return report
         _check_adapter(manifest, warehouse)
-        relations = _check_models(parsed.specs, warehouse)
-        schema = state_schema_name(warehouse.target_schema, warehouse.vars.get("pendo_sync_schema"))
+        relations, column_types = _check_models(parsed.specs, warehouse)
+        client = PendoClient(settings, workers=options.workers)
+        try:
+            checks = _check_pendo_fields(parsed.specs, client, column_types, report, emit)
+        except BaseException:
+            client.close()
+            raise
+        schema = state_schema(manifest, warehouse)
         store = StateStore(warehouse, schema)
         store.ensure()
         store.start_run(report.run_id, "sync")
@@ -80,12 +87,11 @@ def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
             f"Running with target '{report.target}' ({report.adapter}): {len(parsed.specs)} models; "
             f"state in schema {schema}"
         )
-        client = PendoClient(settings, workers=options.workers)
         writer = StateWriter()
         ctx = RunContext(warehouse, store, client, writer, report.run_id, options.workers, options.batch_size)
         try:
             for index, spec in enumerate(parsed.specs, start=1):
-                result = _sync_model(spec, ctx, relations[spec.model.unique_id], options)
+                result = _sync_model(spec, checks, ctx, relations[spec.model.unique_id], options)
                 report.models.append(result)
                 emit(model_line(index, len(parsed.specs), result))
                 for line in problem_lines(result):
@@ -99,7 +105,34 @@ def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
         return report
 
 
-def _sync_model(spec: SyncSpec, ctx: RunContext, relation: str, options: SyncOptions) -> ModelResult:
+def _check_pendo_fields(
+    specs: tuple[SyncSpec, ...],
+    client: PendoClient,
+    column_types: Mapping[str, Mapping[str, str]],
+    report: RunReport,
+    emit: Emit,
+) -> dict[str, FieldCheck]:
+    """Mapped fields against Pendo's schema, read once per kind; agent fields created when asked to.
+
+    A field Pendo lacks is a configuration error here, before any row is sent, rather than rows Pendo
+    rejects (or silently keeps untyped) later.
+    """
+    metadata = [s for s in specs if isinstance(s, MetadataSpec)]
+    schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+    plan = plan_fields(metadata, schemas, column_types)
+    if plan.problems:
+        raise ConfigError(plan.problems)
+    for warning in plan.warnings:
+        report.warnings.append(warning)
+        emit(f"[WARNING] {warning}")
+    for kind, fields in plan.create.items():
+        client.create_fields(kind, "agent", fields)
+    return dict(plan.checks)
+
+
+def _sync_model(
+    spec: SyncSpec, checks: Mapping[str, FieldCheck], ctx: RunContext, relation: str, options: SyncOptions
+) -> ModelResult:
     kind = spec.kind if isinstance(spec, MetadataSpec) else "event"
     result = ModelResult(model=spec.model.name, object=kind)
     start = time.monotonic()
@@ -107,9 +140,14 @@ def _sync_model(spec: SyncSpec, ctx: RunContext, relation: str, options: SyncOpt
         if options.full_refresh:
             ctx.store.forget(spec.model.unique_id)
         if isinstance(spec, MetadataSpec):
+            check = checks[spec.model.unique_id]
+            result.notes.extend(
+                f"created Pendo {spec.kind} agent field '{f.name}' (type {f.type}; create_agent_fields: true)"
+                for f in check.create
+            )
             if not ctx.store.is_known(spec.model.unique_id):
                 ctx.store.mark_known(spec.model.unique_id, spec.kind, ctx.run_id)
-            sync_metadata_model(spec, ctx, relation, result)
+            sync_metadata_model(check.spec, check.types, ctx, relation, result)
         else:
             sync_event_model(spec, ctx, relation, result)
     except PendoAuthError:
@@ -129,15 +167,21 @@ def _check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:
         )
 
 
-def _check_models(specs: tuple[SyncSpec, ...], warehouse: Warehouse) -> dict[str, str]:
-    """Each tagged model must be built and have its mapped columns; all problems reported together."""
+def _check_models(
+    specs: tuple[SyncSpec, ...], warehouse: Warehouse
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """Each tagged model must be built and have its mapped columns; all problems reported together.
+
+    Returns each model's relation and its column types (which type the agent fields we may create).
+    """
     problems: list[Problem] = []
     relations = {}
+    types = {}
     for spec in specs:
         model = spec.model
         relation = warehouse.relation(model.database, model.schema, model.alias)
         relations[model.unique_id] = relation
-        columns = warehouse.columns(relation)
+        columns = warehouse.column_types(relation)
         if columns is None:
             problems.append(
                 Problem(
@@ -148,7 +192,8 @@ def _check_models(specs: tuple[SyncSpec, ...], warehouse: Warehouse) -> dict[str
                 )
             )
         else:
-            problems.extend(check_columns(spec, columns))
+            types[model.unique_id] = dict(columns)
+            problems.extend(check_columns(spec, [name for name, _ in columns]))
     if problems:
         raise ConfigError(problems)
-    return relations
+    return relations, types

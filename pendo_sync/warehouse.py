@@ -60,7 +60,10 @@ class Warehouse:
         self.close()
 
     def quote(self, identifier: str) -> str:
-        return str(self._adapter.quote(identifier))
+        """The adapter's quoting, with the quote character doubled inside the name (dbt does not escape):
+        a column named `x"; drop table y; --` stays a name."""
+        mark = str(self._adapter.quote(""))[:1] or '"'
+        return mark + identifier.replace(mark, mark * 2) + mark
 
     def relation(self, database: str | None, schema: str, identifier: str) -> str:
         relation = self._adapter.Relation.create(database=database, schema=schema, identifier=identifier)
@@ -73,11 +76,17 @@ class Warehouse:
 
     def columns(self, relation: str) -> list[str] | None:
         """Column names of a relation, or None when it does not exist (the model was never built)."""
+        typed = self.column_types(relation)
+        return None if typed is None else [name for name, _ in typed]
+
+    def column_types(self, relation: str) -> list[tuple[str, str]] | None:
+        """(name, type) of each column, or None when the relation does not exist. The type is the
+        driver's: a name such as 'DECIMAL(18,2)' on DuckDB, a type OID such as '1184' on PostgreSQL."""
         handle = self._handle()
         cursor = handle.cursor()
         try:
             cursor.execute(f"select * from {relation} where 1 = 0")
-            return [str(d[0]) for d in cursor.description]
+            return [(str(d[0]), str(d[1])) for d in cursor.description]
         except Exception as exc:
             if _is_missing_relation(exc):
                 return None

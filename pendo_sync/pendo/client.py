@@ -15,8 +15,9 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from pendo_sync.errors import PendoAuthError
+from pendo_sync.errors import PendoAuthError, PendoError
 from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED, RowOutcome, parse_bulk_response, snippet
+from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.settings import PendoSettings, Secret
 
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
@@ -61,9 +62,8 @@ class PendoClient:
         url = f"{self.settings.api_url}/api/v1/metadata/{kind}/{group}/value"
         if create:
             url += "?create=true"
-        body = json.dumps(list(entries), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         try:
-            response = self._post(url, body, self.settings.integration_key)
+            response = self._send("POST", url, _json_bytes(list(entries)), self.settings.integration_key)
         except requests.RequestException as exc:
             return [
                 RowOutcome(i, FAILED, f"no answer from Pendo after retries ({type(exc).__name__})")
@@ -71,13 +71,42 @@ class PendoClient:
             ]
         return parse_bulk_response(response.status_code, response.content, ids)
 
+    def get_schema(self, kind: str) -> KindSchema:
+        """`GET /api/v1/metadata/schema/{kind}`; PendoError when Pendo gives no readable schema."""
+        url = f"{self.settings.api_url}/api/v1/metadata/schema/{kind}"
+        content = self._admin("GET", url, None, f"reading the {kind} metadata schema")
+        try:
+            return parse_schema(json.loads(content.decode("utf-8")))
+        except ValueError:
+            raise PendoError(
+                f"Pendo's {kind} metadata schema is not a JSON object of groups{snippet(content)}"
+            ) from None
+
+    def create_fields(self, kind: str, group: str, fields: Sequence[PendoField]) -> None:
+        """`POST /api/v1/metadata/schema/{kind}/{group}`: create (or undelete) fields."""
+        url = f"{self.settings.api_url}/api/v1/metadata/schema/{kind}/{group}"
+        specs = [{"name": f.name, "displayname": f.name, "type": f.type} for f in fields]
+        names = ", ".join(f.name for f in fields)
+        self._admin("POST", url, _json_bytes(specs), f"creating {kind} {group} field(s) {names}")
+
+    def _admin(self, method: str, url: str, body: bytes | None, what: str) -> bytes:
+        """A schema call the whole run depends on: anything but 200 is a PendoError saying `what` failed."""
+        try:
+            response = self._send(method, url, body, self.settings.integration_key)
+        except requests.RequestException as exc:
+            raise PendoError(f"No answer from Pendo to {what} ({type(exc).__name__})") from None
+        if response.status_code != 200:
+            raise PendoError(
+                f"Pendo answered HTTP {response.status_code} to {what}{snippet(response.content)}"
+            )
+        return bytes(response.content)
+
     def post_track(self, event_id: str, event: dict[str, Any]) -> list[RowOutcome]:
         """One Track event (Pendo takes no batches); 200 means Pendo received it."""
         url = f"{self.settings.track_url}/data/track"
-        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         try:
-            response = self._post(
-                url, body, self.settings.track_secret, secret_name="PENDO_TRACK_EVENT_SECRET"
+            response = self._send(
+                "POST", url, _json_bytes(event), self.settings.track_secret, "PENDO_TRACK_EVENT_SECRET"
             )
         except requests.RequestException as exc:
             return [
@@ -92,14 +121,24 @@ class PendoClient:
             )
         ]
 
-    def _post(
-        self, url: str, body: bytes, key: Secret, secret_name: str = "PENDO_INTEGRATION_KEY"
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        key: Secret,
+        secret_name: str = "PENDO_INTEGRATION_KEY",
     ) -> requests.Response:
+        """One request after urllib3's retries; raises PendoAuthError on a refused key."""
         headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: key.reveal()}
-        response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
+        response = self.session.request(method, url, data=body, headers=headers, timeout=self.timeout)
         if response.status_code in (401, 403):
             raise PendoAuthError(
                 f"Pendo refused the key (HTTP {response.status_code} from {url.split('?')[0]}). Check "
                 f"{secret_name} and that PENDO_REGION (or PENDO_BASE_URL) matches your subscription."
             )
         return response
+
+
+def _json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -1,9 +1,10 @@
 """A local Pendo API emulator, so tests and demos run without a Pendo subscription.
 
 It implements the emulator contract derived from Pendo's public docs; where Pendo's behaviour is unknown,
-a knob (`unknown_field`) lets tests switch between the plausible behaviours. Standard library only, so the
-CLI runs it wherever the package installs. Each request is handled whole under one lock, so every answer
-reflects one consistent snapshot of the state.
+a knob (`unknown_field`) lets tests switch between the plausible behaviours. Field types are enforced
+strictly, by JSON type (see `_type_problem`), so a client that sends what the schema says is the only
+kind that passes. Standard library only, so the CLI runs it wherever the package installs. Each request
+is handled whole under one lock, so every answer reflects one consistent snapshot of the state.
 """
 
 from __future__ import annotations
@@ -103,6 +104,26 @@ def _infer_type(value: Any) -> str:
         if isinstance(value, py_type):
             return name
     return ""
+
+
+# What a value of each schema type must be in JSON. `time` is epoch milliseconds, so an integer.
+_ACCEPTS: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "time": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "list": lambda v: isinstance(v, list),
+}
+
+
+def _type_problem(name: str, type_name: str, value: Any) -> str | None:
+    """Why `value` cannot go into field `name` of `type_name`, or None; null (clear) fits every type."""
+    accepts = _ACCEPTS.get(type_name)
+    if value is None or accepts is None or accepts(value):
+        return None
+    return f"field '{name}' is of type {type_name}, got {json.dumps(value)[:60]}"
 
 
 def _nonempty_str(value: Any) -> bool:
@@ -403,7 +424,14 @@ class Emulator:
     def _create_fields(self, req: _Request, params: tuple[str, ...]) -> _Response:
         kind, group = _kind(params[0]), _writable_group(params[1])
         for name, display_name, type_name in _parse_field_specs(_json_body(req)):
-            self._state.schema[kind][group][name] = _descriptor(display_name, type_name)
+            self._state.schema[kind][group][name.lower()] = _descriptor(display_name, type_name)
+        return _json(200, {})
+
+    def _delete_field(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        """Records keep their values of the field: what Pendo does with them is not documented."""
+        kind, group = _kind(params[0]), _writable_group(params[1])
+        if self._state.schema[kind][group].pop(unquote(params[2]), None) is None:
+            return _Response(404)
         return _json(200, {})
 
     def _bulk_update(self, req: _Request, params: tuple[str, ...]) -> _Response:
@@ -433,14 +461,23 @@ class Emulator:
         records = self._state.records[kind]
         if record_id not in records and not create:
             return _MISSING
-        unknown = [name for name in values if name not in self._state.schema[kind][group]]
+        schema = self._state.schema[kind][group]
+        unknown = [name for name in values if name not in schema]
         if unknown and self._unknown_field == "error":
             return "unknown field " + ", ".join(f"'{name}'" for name in unknown)
+        mistyped = [self._mistyped(schema, name, value) for name, value in values.items()]
+        if any(mistyped):
+            return "; ".join(p for p in mistyped if p)
         record = records.setdefault(record_id, {"agent": {}, "custom": {}})
         self._learn_fields(kind, group, values)
         for name, value in values.items():
             self._store(record[group], name, value)
         return None
+
+    @staticmethod
+    def _mistyped(schema: dict[str, Any], name: str, value: Any) -> str | None:
+        descriptor = schema.get(name)
+        return None if descriptor is None else _type_problem(name, descriptor["Type"], value)
 
     @staticmethod
     def _store(values: dict[str, Any], name: str, value: Any) -> None:
@@ -472,8 +509,12 @@ class Emulator:
         name, value = unquote(params[3]), _json_body(req)
         if record is None:
             return _Response(404)
-        if name not in self._state.schema[kind][group] and self._unknown_field != "accept":
+        schema = self._state.schema[kind][group]
+        if name not in schema and self._unknown_field != "accept":
             raise _bad(f"unknown field(s): {name}")
+        problem = self._mistyped(schema, name, value)
+        if problem:
+            raise _bad(problem)
         self._learn_fields(kind, group, {name: value})
         self._store(record[group], name, value)
         return _Response(200)
@@ -523,6 +564,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], _RouteFn]] = [
     ("GET", re.compile("/api/v1/token/verify"), Emulator._verify),
     ("GET", re.compile(rf"/api/v1/metadata/schema/{_SEG}"), Emulator._get_schema),
     ("POST", re.compile(rf"/api/v1/metadata/schema/{_SEG}/{_SEG}"), Emulator._create_fields),
+    ("DELETE", re.compile(rf"/api/v1/metadata/schema/{_SEG}/{_SEG}/{_SEG}"), Emulator._delete_field),
     ("POST", _BULK_PATH, Emulator._bulk_update),
     ("GET", re.compile(_VALUE_PATH), Emulator._get_value),
     ("PUT", re.compile(_VALUE_PATH), Emulator._put_value),

@@ -10,6 +10,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -50,10 +51,23 @@ def project(built_template: Project, tmp_path: Path) -> Iterator[Project]:
 
 
 @pytest.fixture
-def emulator(project: Project) -> Iterator[Emulator]:
-    """Pendo knowing every visitor and account of the seeds."""
+def pendo_schema() -> dict[str, Any]:
+    """The fields the suite's metadata models map, as a Pendo subscription set up for them has them
+    (`plan` is an agent field a test maps later)."""
+    return {
+        "visitor": {
+            "agent": {"email": "string", "firstname": "string", "plan": "string"},
+            "custom": {"plan_tier": "string", "seats": "integer", "is_admin": "boolean"},
+        },
+        "account": {"agent": {"name": "string"}, "custom": {"plan_tier": "string", "arr_usd": "float"}},
+    }
+
+
+@pytest.fixture
+def emulator(project: Project, pendo_schema: dict[str, Any]) -> Iterator[Emulator]:
+    """Pendo knowing every visitor and account of the seeds, and the fields the suite maps."""
     visitors = [r["user_id"] for r in project.seed_rows("visitors")]
     accounts = [r["account_id"] for r in project.seed_rows("accounts")]
     with Emulator(KEY, TRACK) as emu:
-        emu.seed({"visitors": visitors, "accounts": accounts})
+        emu.seed({"visitors": visitors, "accounts": accounts, "schema": pendo_schema})
         yield emu

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import requests
 
+from pendo_sync.pendo.client import PendoClient
 from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.schema import KindSchema
 from tests.integration.harness import KEY, Project, metadata_posts
 
 
@@ -82,10 +85,16 @@ def test_exactly_the_changed_rows_are_sent(project: Project, emulator: Emulator)
     assert_pendo_holds_visitors(project, emulator)
 
 
-def test_missing_records_are_reported_and_retried_until_pendo_has_them(project: Project) -> None:
+def test_missing_records_are_reported_and_retried_until_pendo_has_them(
+    project: Project, pendo_schema: dict[str, Any]
+) -> None:
     with Emulator(KEY) as emulator:
         emulator.seed(
-            {"visitors": [f"u00{i}" for i in range(1, 9)], "accounts": ["acme", "globex", "initech"]}
+            {
+                "visitors": [f"u00{i}" for i in range(1, 9)],
+                "accounts": ["acme", "globex", "initech"],
+                "schema": pendo_schema,
+            }
         )
         first = project.sync(emulator)
         assert first.exit_code == 0, first.output  # missing is reported, not a failure
@@ -110,13 +119,16 @@ def test_missing_records_are_reported_and_retried_until_pendo_has_them(project: 
         assert len(metadata_posts(emulator)) == before
 
 
-def test_missing_create_makes_pendo_create_the_records(project: Project) -> None:
+def test_missing_create_makes_pendo_create_the_records(
+    project: Project, pendo_schema: dict[str, Any]
+) -> None:
     schema = project.path / "models" / "schema.yml"
     schema.write_text(
         schema.read_text().replace("id_column: user_id", "id_column: user_id\n          missing: create")
     )
     project.dbt("parse")
     with Emulator(KEY) as emulator:
+        emulator.seed({"schema": pendo_schema})
         result = project.sync(emulator, "--select", "pendo_visitors")
         assert result.exit_code == 0, result.output
         assert "10 updated, 0 missing" in result.output
@@ -135,19 +147,39 @@ def test_changing_the_mapping_resends_only_the_affected_group(project: Project, 
     result = project.sync(emulator)
     assert result.exit_code == 0, result.output
     assert [(r["path"], r["rows"]) for r in emulator.requests_log[before:]] == [
-        ("/api/v1/metadata/visitor/agent/value", 10)
+        ("/api/v1/metadata/schema/account", 0),  # Pendo's schema, read once per kind and run
+        ("/api/v1/metadata/schema/visitor", 0),
+        ("/api/v1/metadata/visitor/agent/value", 10),
     ]
     assert pendo_record(emulator, "visitor", "u001")["agent"]["plan"] == "pro"  # type: ignore[index]
 
 
-def test_rows_pendo_rejects_stay_unsynced_and_are_sent_again(project: Project, emulator: Emulator) -> None:
-    emulator.unknown_field = "error"  # the custom fields do not exist yet: Pendo rejects each row
+def test_rows_pendo_rejects_stay_unsynced_and_are_sent_again(
+    project: Project, emulator: Emulator, pendo_schema: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read_schema = PendoClient.get_schema
+
+    def read_then_lose_fields(client: PendoClient, kind: str) -> KindSchema:
+        """The custom fields are deleted in Pendo just after the run checked them: Pendo rejects each row."""
+        schema = read_schema(client, kind)
+        for name in pendo_schema["visitor"]["custom"]:
+            requests.delete(
+                f"{emulator.url}/api/v1/metadata/schema/visitor/custom/{name}",
+                headers={"x-pendo-integration-key": KEY},
+                timeout=10,
+            ).raise_for_status()
+        return schema
+
+    monkeypatch.setattr(PendoClient, "get_schema", read_then_lose_fields)
+    emulator.unknown_field = "error"
     first = project.sync(emulator, "--select", "pendo_visitors")
     assert first.exit_code == 1, first.output
     visitors = project.results()["models"][0]
     assert visitors["rejected"] == 10 and visitors["updated"] == 0
     assert "unknown field" in visitors["problems"][0]["reason"]
 
+    monkeypatch.undo()
+    emulator.seed({"schema": pendo_schema})  # the fields are created again
     emulator.unknown_field = "accept"
     second = project.sync(emulator, "--select", "pendo_visitors")
     assert second.exit_code == 0, second.output

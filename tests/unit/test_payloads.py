@@ -23,14 +23,17 @@ def test_record_id_rejects_null_and_blank_but_keeps_text_exact() -> None:
 
 
 def test_nulls_skip_leaves_fields_out_and_clear_sends_null() -> None:
-    fields = [("plan", "plan", "pro"), ("seats", "seats", None)]
+    fields = [("plan", "plan", "string", "pro"), ("seats", "seats", "integer", None)]
     assert metadata_values(fields, "skip") == {"plan": "pro"}
     assert metadata_values(fields, "clear") == {"plan": "pro", "seats": None}
 
 
 def test_a_bad_value_rejects_the_row_naming_column_and_value() -> None:
-    with pytest.raises(RowRejected, match=r"column 'score' value nan: NaN and infinity"):
-        metadata_values([("score", "score", float("nan"))], "skip")
+    with pytest.raises(
+        RowRejected,
+        match=r"column 'score' value nan rejected for Pendo untyped field 'score': NaN and infinity",
+    ):
+        metadata_values([("score", "score", "", float("nan"))], "skip")
 
 
 def test_values_become_json_native() -> None:

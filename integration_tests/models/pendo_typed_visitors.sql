@@ -1,0 +1,26 @@
+-- Every Pendo field type fed from the warehouse types that map to it; `tags` becomes a real array.
+select
+    id as user_id,
+    email,
+    string_to_array(tags, '|') as tags,
+    topics_json,
+    nickname,
+    credits,
+    beta,
+    signup_day,
+    plan,
+    seats,
+    seats_text,
+    score,
+    revenue,
+    is_admin,
+    active_flag,
+    signed_up_at,
+    last_seen_at,
+    renewal_date,
+    trial_end,
+    activated_epoch_s,
+    activated_epoch_ms,
+    notes,
+    repeat(bio, bio_repeat) as bio
+from {{ ref('typed_visitors') }}

@@ -1,0 +1,46 @@
+"""What the CLI prints: dbt-style timestamped lines, or one JSON object per line for machines.
+
+`--debug` turns on Python logging (ours and urllib3's: methods, URLs, status codes, retries). Neither
+requests nor urllib3 logs headers, and our own messages never include a secret's value.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+FORMATS = ("text", "json")
+
+
+class Console:
+    def __init__(self, log_format: str = "text", debug: bool = False) -> None:
+        self.log_format = log_format
+        self.debug = debug
+        if debug:
+            logging.basicConfig(
+                level=logging.DEBUG,
+                stream=sys.stderr,
+                format="%(asctime)s %(name)s %(levelname)s %(message)s",
+                force=True,
+            )
+
+    def info(self, message: str) -> None:
+        self._write("info", message, err=False)
+
+    def error(self, message: str) -> None:
+        self._write("error", message, err=True)
+
+    def _write(self, level: str, message: str, *, err: bool) -> None:
+        now = datetime.now(timezone.utc)
+        if self.log_format == "json":
+            record: dict[str, Any] = {"timestamp": now.isoformat(), "level": level, "msg": message}
+            click.echo(json.dumps(record), err=err)
+        elif level == "error":
+            click.echo(f"Error: {message}", err=True)
+        else:
+            click.echo(f"{now.astimezone().strftime('%H:%M:%S')}  {message}", err=err)

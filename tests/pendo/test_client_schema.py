@@ -1,0 +1,96 @@
+"""PendoClient's schema calls over real HTTP: reading the schema, creating agent fields, and failures."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+from urllib3.util.retry import Retry
+
+from pendo_sync.errors import PendoAuthError, PendoError
+from pendo_sync.pendo.client import PendoClient
+from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.schema import PendoField
+from pendo_sync.settings import PendoSettings, Secret
+
+KEY = "test-key"
+
+
+def client_for(url: str, key: str = KEY) -> PendoClient:
+    settings = PendoSettings(url, url, Secret(key), Secret(""))
+    return PendoClient(settings, retry=Retry(total=0, raise_on_status=False))
+
+
+@pytest.fixture
+def emu() -> Iterator[Emulator]:
+    with Emulator(KEY) as emulator:
+        emulator.seed({"schema": {"visitor": {"agent": {"email": "string"}, "custom": {"Seats": "integer"}}}})
+        yield emulator
+
+
+def test_get_schema_reads_fields_and_types(emu: Emulator) -> None:
+    schema = client_for(emu.url).get_schema("visitor")
+    assert schema.find("agent", "EMAIL") == PendoField("email", "string")
+    assert schema.find("custom", "seats") == PendoField("Seats", "integer")
+    assert schema.find("auto", "lastvisit") == PendoField("lastvisit", "time")
+
+
+def test_create_fields_then_the_schema_has_them(emu: Emulator) -> None:
+    client = client_for(emu.url)
+    client.create_fields("account", "agent", [PendoField("tier", "string"), PendoField("since", "time")])
+    schema = client.get_schema("account")
+    assert schema.find("agent", "tier") == PendoField("tier", "string")
+    assert schema.find("agent", "since") == PendoField("since", "time")
+
+
+def test_a_refused_key_is_an_auth_error(emu: Emulator) -> None:
+    with pytest.raises(PendoAuthError, match="Pendo refused the key"):
+        client_for(emu.url, key="wrong").get_schema("visitor")
+
+
+def test_refused_field_creation_is_a_pendo_error(emu: Emulator) -> None:
+    with pytest.raises(
+        PendoError, match=r"HTTP 400 to creating visitor agent field\(s\) tags: .*type must be"
+    ):
+        client_for(emu.url).create_fields("visitor", "agent", [PendoField("tags", "list")])
+
+
+class _Canned(BaseAdapter):
+    """Answers every request with one status and body, as a misbehaving Pendo (or proxy) might."""
+
+    def __init__(self, status: int, body: bytes) -> None:
+        super().__init__()
+        self.status, self.body = status, body
+
+    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response._content, response.url = self.status, self.body, str(request.url)
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (200, b"<html>maintenance</html>", "not a JSON object of groups: <html>maintenance</html>"),
+        (200, b"", "not a JSON object of groups"),
+        (200, b"[1, 2]", "not a JSON object of groups"),
+        (503, b"busy", "HTTP 503 to reading the visitor metadata schema: busy"),
+        (404, b"", "HTTP 404 to reading the visitor metadata schema"),
+    ],
+)
+def test_an_unreadable_schema_is_a_pendo_error(status: int, body: bytes, message: str) -> None:
+    client = client_for("https://app.pendo.io")
+    client.session.mount("https://", _Canned(status, body))
+    with pytest.raises(PendoError, match=message):
+        client.get_schema("visitor")
+
+
+def test_no_answer_is_a_pendo_error() -> None:
+    client = client_for("http://127.0.0.1:9")  # the discard port: nothing listens
+    with pytest.raises(PendoError, match="No answer from Pendo to reading the visitor metadata schema"):
+        client.get_schema("visitor")
