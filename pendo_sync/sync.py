@@ -99,7 +99,7 @@ def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
         finally:
             writer.close()
             client.close()
-            store.finish_run(report.run_id, "success" if report.ok else "error", report.totals())
+            store.finish_run(report.run_id, "success" if report.ok else "error", report.summary())
             write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
         emit(summary_line(report))
         return report
@@ -134,7 +134,7 @@ def _sync_model(
     spec: SyncSpec, checks: Mapping[str, FieldCheck], ctx: RunContext, relation: str, options: SyncOptions
 ) -> ModelResult:
     kind = spec.kind if isinstance(spec, MetadataSpec) else "event"
-    result = ModelResult(model=spec.model.name, object=kind)
+    result = ModelResult(model=spec.model.name, object=kind, model_id=spec.model.unique_id)
     start = time.monotonic()
     try:
         if options.full_refresh:

@@ -259,3 +259,20 @@ def test_state_and_runs_are_recorded_in_the_warehouse(project: Project, emulator
         "select pendo_group, count(*) from {{ target.schema }}_pendo_sync.pendo_sync_state group by 1 order by 1",
     )
     assert [tuple(r) for r in state.result.results[0].agate_table.rows] == [("agent", 14), ("custom", 14)]
+
+
+def test_status_reports_synced_and_pending_rows_from_the_warehouse(
+    project: Project, emulator: Emulator, pendo_schema: dict[str, Any]
+) -> None:
+    never = project.sync(emulator, command="status")
+    assert never.exit_code == 0, never.output
+    assert "No sync state yet" in never.output
+    with Emulator(KEY) as partial:
+        partial.seed({"visitors": ["u001", "u002"], "accounts": ["acme"], "schema": pendo_schema})
+        assert project.sync(partial).exit_code == 0
+    status = project.sync(emulator, command="status")
+    assert status.exit_code == 0, status.output
+    assert "visitor model pendo_visitors: synced rows: agent 2, custom 2; last run" in status.output
+    assert "(ok); pending: 8 missing" in status.output
+    assert "account model pendo_accounts: synced rows: agent 1, custom 1" in status.output
+    assert "pending: 3 missing" in status.output
