@@ -136,6 +136,27 @@ def main(context: click.Context, log_format: str, debug: bool) -> None:
 @click.option(
     "--full-refresh", is_flag=True, help="Forget sync state of the selected models and send every row."
 )
+@click.option(
+    "--max-rps",
+    default=100.0,
+    show_default=True,
+    type=click.FloatRange(1, 10_000),
+    help="Most requests per second (Pendo documents about 100 per endpoint); lowered on 429.",
+)
+@click.option(
+    "--timeout",
+    default=120.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="Seconds to wait for one Pendo answer before retrying.",
+)
+@click.option(
+    "--retry-budget",
+    default=300.0,
+    show_default=True,
+    type=click.FloatRange(0, 86_400),
+    help="Stop the run when Pendo has given no usable answer for this many seconds.",
+)
 @handle_errors
 def sync(
     project_dir: Path,
@@ -150,8 +171,12 @@ def sync(
     threads: int,
     batch_size: int,
     full_refresh: bool,
+    max_rps: float,
+    timeout: float,
+    retry_budget: float,
 ) -> None:
     """Send what changed in the tagged models since the last successful sync."""
+    from pendo_sync.pendo.client import ClientOptions
     from pendo_sync.sync import SyncOptions, run_sync
 
     options = SyncOptions(
@@ -159,7 +184,7 @@ def sync(
         target_path=target_path,
         pendo_url=pendo_url,
         region=region,
-        workers=threads,
+        client=ClientOptions(workers=threads, timeout=timeout, max_rps=max_rps, retry_budget=retry_budget),
         batch_size=batch_size,
         full_refresh=full_refresh,
         models=select,

@@ -4,8 +4,10 @@
     ├── ConfigError                 meta.pendo, flags or environment are wrong (exit 2, nothing sent)
     ├── ManifestError               target/manifest.json is missing, unreadable or from another adapter
     ├── WarehouseError              the warehouse refused a query or a model is not built
+    │   └── LockError               another pendo-dbt run holds the state lock (exit 3)
     └── PendoError                  Pendo could not be used for the whole run
-        └── PendoAuthError          the key was refused (403/401): wrong key or wrong region
+        ├── PendoAuthError          the key was refused (403/401): wrong key or wrong region
+        └── PendoUnavailable        no usable answer for longer than the retry budget (pendo/pacing.py)
 
 Messages never contain a secret: they are built from names and counts, never from header values.
 """
@@ -49,6 +51,10 @@ class ManifestError(PendoSyncError):
 
 class WarehouseError(PendoSyncError):
     pass
+
+
+class LockError(WarehouseError):
+    exit_code = 3
 
 
 class PendoError(PendoSyncError):

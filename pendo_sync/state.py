@@ -7,12 +7,15 @@ and a rerun sends whatever state does not record.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import state_sql as sql
+from pendo_sync.errors import LockError
 from pendo_sync.manifest import Manifest
 from pendo_sync.pendo.responses import RowOutcome
 from pendo_sync.warehouse import Warehouse
@@ -42,6 +45,33 @@ class StateStore:
 
     def table(self, name: str) -> str:
         return f"{self.schema}.{self.warehouse.quote(name)}"
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """One sync per state schema at a time, so two runs never interleave their state writes.
+
+        PostgreSQL: a session-level advisory lock, released by the server even if we are killed -9.
+        DuckDB: the database file admits one writing process, so the second run cannot even connect
+        (warehouse.py turns that into a LockError). Other warehouses: rely on the scheduler
+        (e.g. a CI `concurrency:` group), as docs/ci.md shows.
+        """
+        if self.warehouse.adapter_type != "postgres":
+            yield
+            return
+        key = int.from_bytes(
+            hashlib.sha256(f"pendo_sync:{self.schema_name}".encode()).digest()[:8], "big", signed=True
+        )
+        p = self.warehouse.placeholder
+        if not self.warehouse.query(f"select pg_try_advisory_lock({p})", [key])[0][0]:
+            raise LockError(
+                f"Another pendo-dbt sync is running against state schema {self.schema_name}. Wait for it to "
+                "finish and rerun (its state is safe: each run records only what Pendo acknowledged)."
+            )
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                self.warehouse.query(f"select pg_advisory_unlock({p})", [key])
 
     def exists(self) -> bool:
         return self.warehouse.columns(self.table(sql.RUNS)) is not None

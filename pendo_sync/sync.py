@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from pendo_sync.config import EventSpec, MetadataSpec, ParsedConfig, SyncSpec, check_columns, parse_models
-from pendo_sync.errors import ConfigError, ManifestError, PendoAuthError, Problem, WarehouseError
+from pendo_sync.errors import ConfigError, ManifestError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
 from pendo_sync.manifest import Manifest, load_manifest
 from pendo_sync.metadata_sync import sync_metadata_model
-from pendo_sync.pendo.client import PendoClient
+from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.schema import FieldCheck, plan_fields
 from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
 from pendo_sync.run_context import RunContext, StateWriter
@@ -33,7 +33,7 @@ class SyncOptions:
     target_path: str = "target"
     pendo_url: str | None = None
     region: str | None = None
-    workers: int = 4
+    client: ClientOptions = field(default_factory=ClientOptions)
     batch_size: int = 1000
     full_refresh: bool = False
     models: tuple[str, ...] = field(default=())
@@ -73,36 +73,50 @@ def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
             return report
         _check_adapter(manifest, warehouse)
         relations, column_types = _check_models(parsed.specs, warehouse)
-        client = PendoClient(settings, workers=options.workers)
+        client = PendoClient(settings, options.client)
         try:
             checks = _check_pendo_fields(parsed.specs, client, column_types, report, emit)
-        except BaseException:
-            client.close()
-            raise
-        schema = state_schema(manifest, warehouse)
-        store = StateStore(warehouse, schema)
-        store.ensure()
-        store.start_run(report.run_id, "sync")
-        emit(
-            f"Running with target '{report.target}' ({report.adapter}): {len(parsed.specs)} models; "
-            f"state in schema {schema}"
-        )
-        writer = StateWriter()
-        ctx = RunContext(warehouse, store, client, writer, report.run_id, options.workers, options.batch_size)
-        try:
-            for index, spec in enumerate(parsed.specs, start=1):
-                result = _sync_model(spec, checks, ctx, relations[spec.model.unique_id], options)
-                report.models.append(result)
-                emit(model_line(index, len(parsed.specs), result))
-                for line in problem_lines(result):
-                    emit(line)
+            store = StateStore(warehouse, state_schema(manifest, warehouse))
+            with store.lock():
+                _run_models(parsed.specs, checks, relations, store, client, report, options, emit)
         finally:
-            writer.close()
             client.close()
-            store.finish_run(report.run_id, "success" if report.ok else "error", report.summary())
-            write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
         emit(summary_line(report))
         return report
+
+
+def _run_models(
+    specs: tuple[SyncSpec, ...],
+    checks: Mapping[str, FieldCheck],
+    relations: Mapping[str, str],
+    store: StateStore,
+    client: PendoClient,
+    report: RunReport,
+    options: SyncOptions,
+    emit: Emit,
+) -> None:
+    """Sync each model in turn, under the state lock; the run is recorded even when it stops early."""
+    store.ensure()
+    store.start_run(report.run_id, "sync")
+    emit(
+        f"Running with target '{report.target}' ({report.adapter}): {len(specs)} models; "
+        f"state in schema {store.schema_name}"
+    )
+    writer = StateWriter()
+    workers = options.client.workers
+    ctx = RunContext(store.warehouse, store, client, writer, report.run_id, workers, options.batch_size)
+    try:
+        for index, spec in enumerate(specs, start=1):
+            result = ModelResult(model=spec.model.name, object=_object(spec), model_id=spec.model.unique_id)
+            report.models.append(result)
+            _sync_model(spec, checks, ctx, relations[spec.model.unique_id], options, result)
+            emit(model_line(index, len(specs), result))
+            for line in problem_lines(result):
+                emit(line)
+    finally:
+        writer.close()
+        store.finish_run(report.run_id, "success" if report.ok else "error", report.summary())
+        write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
 
 
 def _check_pendo_fields(
@@ -131,10 +145,13 @@ def _check_pendo_fields(
 
 
 def _sync_model(
-    spec: SyncSpec, checks: Mapping[str, FieldCheck], ctx: RunContext, relation: str, options: SyncOptions
-) -> ModelResult:
-    kind = spec.kind if isinstance(spec, MetadataSpec) else "event"
-    result = ModelResult(model=spec.model.name, object=kind, model_id=spec.model.unique_id)
+    spec: SyncSpec,
+    checks: Mapping[str, FieldCheck],
+    ctx: RunContext,
+    relation: str,
+    options: SyncOptions,
+    result: ModelResult,
+) -> None:
     start = time.monotonic()
     try:
         if options.full_refresh:
@@ -150,12 +167,17 @@ def _sync_model(
             sync_metadata_model(check.spec, check.types, ctx, relation, result)
         else:
             sync_event_model(spec, ctx, relation, result)
-    except PendoAuthError:
+    except PendoError as exc:  # Pendo unusable for the whole run: stop, but report this model first
+        result.status, result.message = "error", str(exc)
         raise
     except (WarehouseError, ConfigError) as exc:
         result.status, result.message = "error", str(exc)
-    result.seconds = round(time.monotonic() - start, 3)
-    return result
+    finally:
+        result.seconds = round(time.monotonic() - start, 3)
+
+
+def _object(spec: SyncSpec) -> str:
+    return spec.kind if isinstance(spec, MetadataSpec) else "event"
 
 
 def _check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:

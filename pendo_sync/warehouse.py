@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pendo_sync.errors import ConfigError, WarehouseError
+from pendo_sync.errors import ConfigError, LockError, WarehouseError
 
 _FETCH_SIZE = 2000
 _cursor_names = itertools.count()
@@ -157,6 +157,11 @@ class Warehouse:
         try:
             return connection.handle
         except Exception as exc:
+            if "could not set lock on file" in str(exc).lower():
+                raise LockError(
+                    f"Another process has the DuckDB file open ({_reason(exc)}). DuckDB allows one writer: "
+                    "wait for the other pendo-dbt or dbt run to finish, then rerun."
+                ) from None
             raise WarehouseError(f"Could not connect to the warehouse: {_reason(exc)}") from None
 
     def _end(self, handle: Any, cursor: Any, *, commit: bool) -> None:

@@ -15,10 +15,13 @@ import copy
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from pendo_sync.pendo.faults import FaultPlan, corrupt, parse_faults
 
 KINDS = ("visitor", "account")
 WRITABLE_GROUPS = ("agent", "custom")
@@ -257,6 +260,7 @@ class Emulator:
         self.port = port
         self._lock = threading.Lock()
         self._state = _State()
+        self.faults = FaultPlan()
         self._unknown_field = "accept"
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -558,6 +562,20 @@ class Emulator:
                 raise _bad(str(exc)) from None
         return _json(200, {})
 
+    def _set_faults(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        """Body: {"faults": [rule, ...], "seed": 0} (rules in pendo_sync/pendo/faults.py); [] clears."""
+        body = _json_body(req)
+        if not isinstance(body, dict):
+            raise _bad("faults must be an object {faults: [...], seed: n}")
+        try:
+            self.faults.set(parse_faults(body.get("faults", [])), body.get("seed"))
+        except (TypeError, ValueError) as exc:
+            raise _bad(str(exc)) from None
+        return _json(200, {})
+
+    def _get_faults(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        return _json(200, {"faults": self.faults.describe()})
+
 
 _VALUE_PATH = rf"/api/v1/metadata/{_SEG}/{_SEG}/value/{_SEG}/{_SEG}"
 _ROUTES: list[tuple[str, re.Pattern[str], _RouteFn]] = [
@@ -575,6 +593,8 @@ _ROUTES: list[tuple[str, re.Pattern[str], _RouteFn]] = [
     ("POST", re.compile("/_emulator/seed"), Emulator._seed_endpoint),
     ("POST", re.compile("/_emulator/reset"), Emulator._reset),
     ("POST", re.compile("/_emulator/settings"), Emulator._settings),
+    ("POST", re.compile("/_emulator/faults"), Emulator._set_faults),
+    ("GET", re.compile("/_emulator/faults"), Emulator._get_faults),
 ]
 
 
@@ -594,11 +614,31 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = 60  # drop idle keep-alive connections eventually
 
     def do_GET(self) -> None:
+        emulator = self._emulator()
         try:
-            response = self._emulator()._handle(self._read())
+            request = self._read()
         except Exception as exc:  # e.g. a bad Content-Length; the stream can't be trusted after it
             self.close_connection = True
-            response = _Response(500, f"internal emulator error: {type(exc).__name__}".encode())
+            self._write(_Response(500, f"internal emulator error: {type(exc).__name__}".encode()))
+            return
+        fault = emulator.faults.pick(request.method, request.path)
+        if fault is None:
+            self._write(emulator._handle(request))
+            return
+        if fault.delay:
+            time.sleep(fault.delay)  # outside the emulator's lock: other requests go on meanwhile
+        if fault.drop == "before":
+            self.close_connection = True  # Pendo never saw it: no answer at all
+            return
+        if fault.status is not None:
+            self._write(_Response(fault.status, fault.body(), "text/html"), fault.headers())
+            return
+        response = emulator._handle(request)
+        if fault.drop == "after":
+            self.close_connection = True  # applied, but the answer is lost on the way back
+            return
+        if fault.corrupt and response.status == 200:
+            response = _Response(200, corrupt(response.body, fault.corrupt), response.content_type)
         self._write(response)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
@@ -621,8 +661,10 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         return _Request(self.command, path, query, headers, body)
 
-    def _write(self, response: _Response) -> None:
+    def _write(self, response: _Response, headers: dict[str, str] | None = None) -> None:
         self.send_response(response.status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 import pytest
 import requests
 from requests.adapters import BaseAdapter
-from urllib3.util.retry import Retry
 
 from pendo_sync.errors import PendoAuthError, PendoError
-from pendo_sync.pendo.client import PendoClient
+from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.schema import PendoField
 from pendo_sync.settings import PendoSettings, Secret
@@ -20,7 +19,7 @@ KEY = "test-key"
 
 def client_for(url: str, key: str = KEY) -> PendoClient:
     settings = PendoSettings(url, url, Secret(key), Secret(""))
-    return PendoClient(settings, retry=Retry(total=0, raise_on_status=False))
+    return PendoClient(settings, ClientOptions(retries=0))
 
 
 @pytest.fixture

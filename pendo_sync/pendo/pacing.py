@@ -1,0 +1,154 @@
+"""How fast and how long we keep asking Pendo: adaptive rate, retry policy, and a run-level give-up.
+
+- `AdaptiveLimiter`: at most `max_rps` requests per second and `max_concurrency` in flight; a 429 halves
+  both, and each success wins a little back (AIMD), so we settle just under Pendo's limit.
+- `PendoRetry`: urllib3's Retry (exponential backoff with jitter, capped) that clamps Retry-After, tells
+  the limiter about 429s, and consults the run's `Health` before sleeping.
+- `Health`: when Pendo has given no usable answer for `budget` seconds in a row, the run stops with a
+  clear error instead of retrying forever; rows not acknowledged stay unsynced and go next run.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+from typing import Any
+
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
+
+from pendo_sync.errors import PendoError
+
+RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+MAX_RETRY_AFTER = 60.0  # seconds; a larger Retry-After is clamped (the run budget still applies)
+MIN_RPS = 1.0
+
+
+class PendoUnavailable(PendoError):
+    pass
+
+
+class Health:
+    def __init__(self, budget: float) -> None:
+        self.budget = budget
+        self._failing_since: float | None = None
+        self._lock = threading.Lock()
+
+    def success(self) -> None:
+        with self._lock:
+            self._failing_since = None
+
+    def failure(self) -> None:
+        with self._lock:
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
+
+    def check(self) -> None:
+        with self._lock:
+            since = self._failing_since
+        if since is not None and time.monotonic() - since > self.budget:
+            raise PendoUnavailable(
+                f"Pendo has given no usable answer for over {self.budget:g} s (retry budget); stopping. "
+                "Rows not acknowledged stay unsynced and are sent on the next run."
+            )
+
+
+class AdaptiveLimiter:
+    def __init__(self, max_rps: float, max_concurrency: int) -> None:
+        self.max_rps = max(max_rps, MIN_RPS)
+        self.max_concurrency = max(max_concurrency, 1)
+        self.rps = self.max_rps
+        self.concurrency = self.max_concurrency
+        self._in_flight = 0
+        self._next_slot = time.monotonic()
+        self._successes = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Wait for a concurrency slot and the next send time at the current rate."""
+        with self._cond:
+            while self._in_flight >= self.concurrency:
+                self._cond.wait()
+            self._in_flight += 1
+            now = time.monotonic()
+            start = max(now, self._next_slot)
+            self._next_slot = start + 1.0 / self.rps
+        try:
+            if start > now:
+                time.sleep(start - now)
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify()
+
+    def throttled(self) -> None:
+        with self._cond:
+            self.rps = max(MIN_RPS, self.rps / 2)
+            self.concurrency = max(1, self.concurrency // 2)
+            self._successes = 0
+
+    def succeeded(self) -> None:
+        with self._cond:
+            self.rps = min(self.max_rps, self.rps + self.max_rps / 50)
+            self._successes += 1
+            if self._successes >= 20 and self.concurrency < self.max_concurrency:
+                self.concurrency += 1
+                self._successes = 0
+                self._cond.notify()
+
+
+class PendoRetry(Retry):
+    """urllib3's Retry, aware of the run: clamps Retry-After, slows the limiter on 429, obeys Health."""
+
+    limiter: AdaptiveLimiter | None = None
+    health: Health | None = None
+
+    def new(self, **kw: Any) -> PendoRetry:
+        retry = super().new(**kw)
+        retry.limiter, retry.health = self.limiter, self.health
+        return retry
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> PendoRetry:
+        if response is not None and response.status == 429 and self.limiter is not None:
+            self.limiter.throttled()
+        if self.health is not None:
+            self.health.failure()
+            self.health.check()
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def retry_policy(limiter: AdaptiveLimiter, health: Health, attempts: int = 8) -> PendoRetry:
+    """`attempts` retries at most per request (0: none, for tests that want the first answer)."""
+    retry = PendoRetry(
+        total=attempts,
+        connect=attempts,
+        read=attempts,
+        status=attempts,
+        backoff_factor=0.5,
+        backoff_max=30,
+        backoff_jitter=0.5,
+        status_forcelist=RETRY_STATUSES,
+        allowed_methods=None,  # metadata writes are idempotent; track events are at-least-once by design
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    retry.limiter, retry.health = limiter, health
+    return retry
