@@ -12,6 +12,7 @@ next N matching requests; `rate` applies it at random to that share of them (see
 from __future__ import annotations
 
 import json
+import math
 import random
 import threading
 import time
@@ -62,7 +63,7 @@ class Fault:
             return {}
         if self.retry_after_format == "date":
             return {"Retry-After": formatdate(time.time() + self.retry_after, usegmt=True)}
-        return {"Retry-After": f"{self.retry_after:g}"}
+        return {"Retry-After": str(math.ceil(self.retry_after))}  # HTTP allows whole seconds only
 
     def body(self) -> bytes:
         return STATUS_BODIES.get(self.status or 0, b"")

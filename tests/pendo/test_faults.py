@@ -1,0 +1,171 @@
+"""The client against the emulator's injected faults: what is retried, what is not, and what lands."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from pendo_sync.errors import PendoAuthError
+from pendo_sync.pendo.client import ClientOptions, PendoClient
+from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.faults import parse_faults
+from pendo_sync.pendo.pacing import AdaptiveLimiter, PendoUnavailable
+from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED
+from pendo_sync.settings import settings_from_env
+
+KEY = "fault-test-key"
+IDS = [f"v{i}" for i in range(8)]
+ENTRIES = [{"visitorId": i, "values": {"plan": "pro"}} for i in IDS]
+BULK = "/api/v1/metadata/visitor/custom/value"
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    with Emulator(KEY, "track") as emu:
+        emu.seed({"visitors": IDS, "schema": {"visitor": {"custom": {"plan": "string"}}}})
+        yield emu
+
+
+def client_for(emulator: Emulator, **options: Any) -> PendoClient:
+    settings = settings_from_env({"PENDO_INTEGRATION_KEY": KEY, "PENDO_BASE_URL": emulator.url})
+    return PendoClient(settings, ClientOptions(**options))
+
+
+def faults(emulator: Emulator, *rules: dict[str, Any]) -> None:
+    emulator.faults.set(parse_faults(list(rules)), seed=7)
+
+
+def post(client: PendoClient) -> list[str]:
+    return [o.outcome for o in client.post_metadata("visitor", "custom", ENTRIES, IDS, create=False)]
+
+
+def bulk_requests(emulator: Emulator) -> int:
+    return sum(1 for r in emulator.requests_log if r["path"] == BULK)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"status": 429, "retry_after": 1},
+        {"status": 429, "retry_after": 1, "retry_after_format": "date"},
+        {"status": 429},
+        {"status": 500},
+        {"status": 502},
+        {"status": 503},
+        {"status": 504},
+        {"status": 408},
+        {"drop": "before"},
+        {"drop": "after"},
+        {"delay": 1.5},
+    ],
+    ids=lambda r: "-".join(f"{k}={v}" for k, v in r.items()),
+)
+def test_transient_faults_are_retried_until_pendo_acknowledges(
+    emulator: Emulator, rule: dict[str, Any]
+) -> None:
+    faults(emulator, {"match": BULK, "times": 2, **rule})
+    client = client_for(emulator, timeout=1.0)
+    assert post(client) == [UPDATED] * 8
+    assert emulator.record("visitor", "v3")["custom"] == {"plan": "pro"}  # type: ignore[index]
+    assert emulator.faults.describe()[0]["hits"] == 2
+
+
+def test_429_lowers_rate_and_concurrency(emulator: Emulator) -> None:
+    faults(emulator, {"match": BULK, "times": 1, "status": 429, "retry_after": 0})
+    client = client_for(emulator, max_rps=100, workers=4)
+    assert post(client) == [UPDATED] * 8
+    assert client.limiter.rps < 100 and client.limiter.concurrency == 2
+
+
+@pytest.mark.parametrize("how", ["empty", "truncated", "non_json", "bad_counts"])
+def test_a_200_we_cannot_read_acknowledges_nothing(emulator: Emulator, how: str) -> None:
+    faults(emulator, {"match": BULK, "corrupt": how})
+    result = client_for(emulator).post_metadata("visitor", "custom", ENTRIES, IDS, create=False)
+    assert {o.outcome for o in result} == {FAILED}
+    assert bulk_requests(emulator) == 1  # answered: not retried now, resent next run
+
+
+def test_a_dead_pendo_ends_the_run_with_a_clear_error(emulator: Emulator) -> None:
+    faults(emulator, {"match": BULK, "status": 503})
+    client = client_for(emulator, retry_budget=1.0)
+    start = time.monotonic()
+    with pytest.raises(PendoUnavailable, match="no usable answer for over 1 s"):
+        post(client)
+    assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_stops_without_retrying(emulator: Emulator, status: int) -> None:
+    faults(emulator, {"match": BULK, "status": status})
+    with pytest.raises(PendoAuthError, match="Check PENDO_INTEGRATION_KEY") as info:
+        post(client_for(emulator))
+    assert KEY not in str(info.value)
+    assert emulator.faults.describe()[0]["hits"] == 1
+
+
+def test_a_404_is_not_retried(emulator: Emulator) -> None:
+    faults(emulator, {"match": BULK, "status": 404})
+    assert set(post(client_for(emulator))) == {REJECTED}
+    assert emulator.faults.describe()[0]["hits"] == 1
+
+
+def test_a_batch_rejected_whole_is_split_until_the_bad_row_is_isolated(emulator: Emulator) -> None:
+    emulator.unknown_field = "reject400"  # Pendo answers 400 for the whole request
+    entries = [dict(e) for e in ENTRIES]
+    entries[5] = {"visitorId": "v5", "values": {"no_such_field": 1}}
+    result = client_for(emulator).post_metadata("visitor", "custom", entries, IDS, create=False)
+    assert [o.outcome for o in result] == [UPDATED] * 5 + [REJECTED] + [UPDATED] * 2
+    assert "HTTP 400" in result[5].reason
+    assert bulk_requests(emulator) == 7  # 8 -> 4+4 -> (2+2) -> (1+1): 1 + 2 + 2 + 2
+    assert emulator.record("visitor", "v7")["custom"] == {"plan": "pro"}  # type: ignore[index]
+
+
+def test_retry_after_is_clamped() -> None:
+    from pendo_sync.pendo.pacing import MAX_RETRY_AFTER, PendoRetry
+
+    class Response:
+        def __init__(self) -> None:
+            self.headers = {"Retry-After": "86400"}
+
+        def getheader(self, name: str) -> str | None:
+            return self.headers.get(name)
+
+    assert PendoRetry().get_retry_after(Response()) == MAX_RETRY_AFTER  # type: ignore[arg-type]
+
+
+def test_limiter_halves_on_throttle_and_recovers_slowly() -> None:
+    limiter = AdaptiveLimiter(max_rps=100, max_concurrency=8)
+    limiter.throttled()
+    limiter.throttled()
+    assert (limiter.rps, limiter.concurrency) == (25, 2)
+    for _ in range(20):
+        limiter.succeeded()
+    assert limiter.rps == 65 and limiter.concurrency == 3
+    for _ in range(1000):
+        limiter.succeeded()
+    assert (limiter.rps, limiter.concurrency) == (100, 8)
+
+
+def test_limiter_paces_requests() -> None:
+    limiter = AdaptiveLimiter(max_rps=50, max_concurrency=4)
+    start = time.monotonic()
+    for _ in range(11):
+        with limiter.slot():
+            pass
+    assert time.monotonic() - start >= 0.19  # 10 intervals of 20 ms
+
+
+def test_faults_endpoint_validates_rules(emulator: Emulator) -> None:
+    bad = requests.post(
+        f"{emulator.url}/_emulator/faults", json={"faults": [{"drop": "sideways"}]}, timeout=5
+    )
+    assert bad.status_code == 400 and b"drop must be one of" in bad.content
+    ok = requests.post(
+        f"{emulator.url}/_emulator/faults", json={"faults": [{"status": 503, "times": 1}]}, timeout=5
+    )
+    assert ok.status_code == 200
+    assert requests.get(f"{emulator.url}/_emulator/faults", timeout=5).json()["faults"][0]["status"] == 503
