@@ -19,6 +19,9 @@ from pendo_sync.run_context import RunContext
 from pendo_sync.sender import Batch, BatchSender, Request
 
 GROUP = "event"
+# Events acknowledged by Pendo reach state at least this often: a kill resends at most the events of the
+# batches not yet committed (up to this many each) plus the requests in flight.
+COMMIT_EVERY = 100
 
 
 def sync_event_model(spec: EventSpec, ctx: RunContext, relation: str, result: ModelResult) -> None:
@@ -36,7 +39,8 @@ def sync_event_model(spec: EventSpec, ctx: RunContext, relation: str, result: Mo
         store.mark_known(model_id, GROUP, ctx.run_id)
     diff = sql.event_diff(relation, store.schema, model_id, spec.event_id_column, spec.columns, store.dialect)
     oversized = [0]
-    batches = (_batch(spec, ctx, rows, oversized) for rows in ctx.warehouse.stream(diff, size=ctx.batch_size))
+    size = min(ctx.batch_size, COMMIT_EVERY)
+    batches = (_batch(spec, ctx, rows, oversized) for rows in ctx.warehouse.stream(diff, size=size))
     BatchSender(ctx, model_id, result).run(batches, max_inflight=ctx.workers * 4)
     if oversized[0]:
         result.notes.append(
