@@ -27,6 +27,9 @@ class Dialect:
     text_type: str = "varchar"
     hash_template: str = "md5({})"
     timestamp_type: str = "timestamp"
+    indexes: bool = (
+        False  # PostgreSQL: an index on the state key keeps per-batch deletes and the diff join fast
+    )
 
     def text(self, expression: str) -> str:
         return f"cast({expression} as {self.text_type})"
@@ -44,7 +47,7 @@ class Dialect:
 def dialect_for(adapter_type: str, quote: Callable[[str], str]) -> Dialect:
     if adapter_type == "bigquery":
         return Dialect(quote, text_type="string", hash_template="to_hex(md5({}))")
-    return Dialect(quote)
+    return Dialect(quote, indexes=adapter_type == "postgres")
 
 
 def literal(value: str) -> str:
@@ -65,7 +68,13 @@ def create_tables(schema: str, d: Dialect) -> list[str]:
         f"record_key {t}, outcome {t}, reason {t}, recorded_at {ts})",
         f"create table if not exists {schema}.{q(MODELS)} (model_id {t}, pendo_object {t}, first_synced_at {ts}, "
         f"run_id {t})",
-    ]
+    ] + (
+        [
+            f"create index if not exists pendo_sync_state_key on {schema}.{q(STATE)} (model_id, pendo_group, record_key)"
+        ]
+        if d.indexes
+        else []
+    )
 
 
 @dataclass(frozen=True)
