@@ -1,26 +1,55 @@
 """`pendo-dbt`: the command line. Flags mean what they mean in dbt; errors become messages and exit codes.
 
-Exit codes: 0 every sent row acknowledged (rows Pendo reports missing are reported, not failures);
-1 rows failed or were rejected, or a model could not be synced; 2 configuration or usage error.
+Exit codes: 0 every sent row acknowledged (rows Pendo reports missing are reported, not failures), or
+no more rejected/failed rows than --fail-on-rejected allows; 1 more rows failed or were rejected, or a
+model could not be synced; 2 configuration or usage error (nothing sent); 3 another run holds the lock.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from pendo_sync.cli_options import SelectorOption, reject_limit
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
+from pendo_sync.selection import Selection
+from pendo_sync.thresholds import RejectLimit, Verdict, judge
+from pendo_sync.warehouse import DbtTarget
+
+if TYPE_CHECKING:
+    from pendo_sync.sync import SyncOptions
+
+_DBT_FLAGS = ("project_dir", "profiles_dir", "target", "profile", "vars", "target_path", "select", "exclude")
 
 
 def dbt_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """dbt's own flags, with dbt's names and environment variables."""
+    """dbt's own flags, with dbt's names and environment variables, handed to the command as one
+    `dbt: SyncOptions` (target, artifacts folder and selection; the command adds its own settings)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from pendo_sync.sync import SyncOptions
+
+        flags = {name: kwargs.pop(name) for name in _DBT_FLAGS}
+        target = DbtTarget(
+            project_dir=flags["project_dir"],
+            profiles_dir=flags["profiles_dir"],
+            target=flags["target"],
+            profile=flags["profile"],
+            vars=flags["vars"],
+        )
+        selection = Selection(select=flags["select"], exclude=flags["exclude"])
+        dbt = SyncOptions(target=target, target_path=flags["target_path"], selection=selection)
+        return fn(*args, dbt=dbt, **kwargs)
+
     options = [
         click.option(
             "--project-dir",
@@ -49,11 +78,37 @@ def dbt_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             show_default=True,
             help="dbt's artifacts folder, relative to the project.",
         ),
-        click.option("--select", "-s", "select", multiple=True, help="Only these models (by name)."),
+        click.option(
+            "--select",
+            "-s",
+            "select",
+            cls=SelectorOption,
+            multiple=True,
+            help="dbt node selection: names, tag:, path:, config.meta...:, +graph, unions, intersections.",
+        ),
+        click.option(
+            "--exclude",
+            "exclude",
+            cls=SelectorOption,
+            multiple=True,
+            help="dbt node selection of models to leave out.",
+        ),
     ]
+    decorated: Callable[..., Any] = wrapper
     for option in reversed(options):
-        fn = option(fn)
-    return fn
+        decorated = option(decorated)
+    return decorated
+
+
+def fail_on_rejected(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--fail-on-rejected",
+        metavar="N|P%",
+        default="0",
+        callback=reject_limit,
+        show_default=True,
+        help="Exit 1 only when rejected+failed rows exceed N rows or P% of the changed rows.",
+    )(fn)
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -86,16 +141,6 @@ def _console() -> Console:
     context = click.get_current_context(silent=True)
     console = context.find_object(Console) if context else None
     return console or Console()
-
-
-def _target(
-    project_dir: Path, profiles_dir: Path | None, target: str | None, profile: str | None, vars: str | None
-) -> Any:
-    from pendo_sync.warehouse import DbtTarget
-
-    return DbtTarget(
-        project_dir=project_dir, profiles_dir=profiles_dir, target=target, profile=profile, vars=vars
-    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -157,15 +202,10 @@ def main(context: click.Context, log_format: str, debug: bool) -> None:
     type=click.FloatRange(0, 86_400),
     help="Stop the run when Pendo has given no usable answer for this many seconds.",
 )
+@fail_on_rejected
 @handle_errors
 def sync(
-    project_dir: Path,
-    profiles_dir: Path | None,
-    target: str | None,
-    profile: str | None,
-    vars: str | None,
-    target_path: str,
-    select: tuple[str, ...],
+    dbt: SyncOptions,
     pendo_url: str | None,
     region: str | None,
     threads: int,
@@ -174,74 +214,149 @@ def sync(
     max_rps: float,
     timeout: float,
     retry_budget: float,
+    fail_on_rejected: RejectLimit,
 ) -> None:
     """Send what changed in the tagged models since the last successful sync."""
     from pendo_sync.pendo.client import ClientOptions
-    from pendo_sync.sync import SyncOptions, run_sync
+    from pendo_sync.sync import run_sync
 
-    options = SyncOptions(
-        target=_target(project_dir, profiles_dir, target, profile, vars),
-        target_path=target_path,
+    options = dataclasses.replace(
+        dbt,
         pendo_url=pendo_url,
         region=region,
         client=ClientOptions(workers=threads, timeout=timeout, max_rps=max_rps, retry_budget=retry_budget),
         batch_size=batch_size,
         full_refresh=full_refresh,
-        models=select,
     )
-    report = run_sync(options, _console().info)
-    sys.exit(0 if report.ok else 1)
+    console = _console()
+    report = run_sync(options, console.info)
+    errors = sum(1 for m in report.models if m.status == "error")
+    _exit(judge(report.totals(), errors, fail_on_rejected), console)
+
+
+@main.command()
+@dbt_options
+@click.option("--pendo-url", default=None, help="Pendo base URL (overrides PENDO_BASE_URL and PENDO_REGION).")
+@click.option(
+    "--region", default=None, help="Pendo region: us, us1, eu, jpn, au (default: PENDO_REGION or us)."
+)
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Rows read from the warehouse at a time.",
+)
+@click.option("--full-refresh", is_flag=True, help="Plan as if state were forgotten: every row is new.")
+@click.option(
+    "--samples",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Example payloads shown per Pendo group (they hold real values).",
+)
+@fail_on_rejected
+@handle_errors
+def plan(
+    dbt: SyncOptions,
+    pendo_url: str | None,
+    region: str | None,
+    batch_size: int,
+    full_refresh: bool,
+    samples: int,
+    fail_on_rejected: RejectLimit,
+) -> None:
+    """Dry run: what sync would send now, per model, group and field. Sends and writes nothing."""
+    from pendo_sync.plan import run_plan
+
+    options = dataclasses.replace(
+        dbt, pendo_url=pendo_url, region=region, batch_size=batch_size, full_refresh=full_refresh
+    )
+    console = _console()
+    report = run_plan(options, console.info, console.record, samples=samples)
+    errors = sum(1 for m in report.models if m.status == "error")
+    _exit(judge(report.totals(), errors, fail_on_rejected), console)
+
+
+def _exit(verdict: Verdict, console: Console) -> None:
+    if verdict.message:
+        console.info(verdict.message)
+    sys.exit(verdict.exit_code)
 
 
 @main.command()
 @dbt_options
 @handle_errors
-def validate(
-    project_dir: Path,
-    profiles_dir: Path | None,
-    target: str | None,
-    profile: str | None,
-    vars: str | None,
-    target_path: str,
-    select: tuple[str, ...],
-) -> None:
+def validate(dbt: SyncOptions) -> None:
     """Check every meta.pendo mapping in the manifest (no warehouse, no Pendo)."""
-    from pendo_sync.sync import SyncOptions, load_config
+    from pendo_sync.selection import nothing_selected
+    from pendo_sync.sync import load_config
 
-    options = SyncOptions(
-        target=_target(project_dir, profiles_dir, target, profile, vars),
-        target_path=target_path,
-        models=select,
-    )
-    _, parsed = load_config(options)
+    _, parsed = load_config(dbt)
     console = _console()
     for warning in parsed.warnings:
         console.info(f"[WARNING] {warning}")
+    if not parsed.specs:
+        console.info(nothing_selected(dbt.selection))
+        return
     console.info(f"OK: {len(parsed.specs)} tagged models, no configuration problems.")
 
 
 @main.command()
 @dbt_options
 @handle_errors
-def status(
-    project_dir: Path,
-    profiles_dir: Path | None,
-    target: str | None,
-    profile: str | None,
-    vars: str | None,
-    target_path: str,
-    select: tuple[str, ...],
-) -> None:
+def status(dbt: SyncOptions) -> None:
     """Per tagged model: rows synced, last run, rows pending (from the warehouse state; Pendo untouched)."""
     from pendo_sync.status import run_status
-    from pendo_sync.sync import SyncOptions
 
-    options = SyncOptions(
-        target=_target(project_dir, profiles_dir, target, profile, vars),
-        target_path=target_path,
-        models=select,
+    run_status(dbt, _console().info)
+
+
+@main.command()
+@dbt_options
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("models") / "pendo_exposures.yml",
+    show_default=True,
+    help="The YAML file to write, relative to --project-dir (it must be under a model path).",
+)
+@click.option("--owner-name", default=None, help="Exposure owner's name (dbt needs a name or an email).")
+@click.option("--owner-email", default=None, help="Exposure owner's email.")
+@click.option("--name", default="pendo", show_default=True, help="Exposure name.")
+@click.option(
+    "--region", default=None, help="Pendo region for the exposure's URL (default: PENDO_REGION or us)."
+)
+@handle_errors
+def exposures(
+    dbt: SyncOptions,
+    output: Path,
+    owner_name: str | None,
+    owner_email: str | None,
+    name: str,
+    region: str | None,
+) -> None:
+    """Write a dbt exposure declaring Pendo downstream of every synced model (for dbt docs and lineage)."""
+    from pendo_sync.exposures import Owner, build_exposure, pendo_app_url, render, write_exposures
+    from pendo_sync.selection import nothing_selected
+    from pendo_sync.sync import load_config
+
+    manifest, parsed = load_config(dbt)
+    console = _console()
+    if not parsed.specs:
+        console.info(nothing_selected(dbt.selection) + " No exposure written.")
+        return
+    url = pendo_app_url(region, os.environ)
+    exposure = build_exposure(
+        [s.model for s in parsed.specs], manifest.project_name, url, Owner(owner_name, owner_email), name
     )
-    run_status(options, _console().info)
+    path = output if output.is_absolute() else dbt.target.project_dir / output
+    changed = write_exposures(path, render(exposure))
+    verb = "Wrote" if changed else "Unchanged:"
+    console.info(
+        f"{verb} {path}: exposure '{exposure.name}' depends on {len(exposure.refs)} models. "
+        "Run `dbt parse` (or `dbt docs generate`) to see Pendo in the lineage."
+    )
 
 
 @main.command()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -32,14 +33,26 @@ class Console:
     def info(self, message: str) -> None:
         self._write("info", message, err=False)
 
+    def record(self, lines: Sequence[str], data: Mapping[str, Any]) -> None:
+        """A result with structure (e.g. one model of a plan): its lines as text, or one JSON object
+        whose `data` holds the structure, so machines never parse our text."""
+        if self.log_format != "json":
+            for line in lines:
+                self.info(line)
+            return
+        message = lines[0] if lines else ""
+        self._write("info", message, err=False, data=data)
+
     def error(self, message: str) -> None:
         self._write("error", message, err=True)
 
-    def _write(self, level: str, message: str, *, err: bool) -> None:
+    def _write(self, level: str, message: str, *, err: bool, data: Mapping[str, Any] | None = None) -> None:
         now = datetime.now(timezone.utc)
         if self.log_format == "json":
             record: dict[str, Any] = {"timestamp": now.isoformat(), "level": level, "msg": message}
-            click.echo(json.dumps(record), err=err)
+            if data is not None:
+                record["data"] = data
+            click.echo(json.dumps(record, default=str), err=err)
         elif level == "error":
             click.echo(f"Error: {message}", err=True)
         else:

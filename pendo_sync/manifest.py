@@ -25,12 +25,16 @@ class ModelNode:
     alias: str
     pendo: Any
     documented_columns: tuple[str, ...] = field(default=())
+    package_name: str = ""
+    fqn: tuple[str, ...] = ()  # dbt's fully qualified name: package, folders, model name
+    versioned: bool = False
 
 
 @dataclass(frozen=True)
 class Manifest:
     adapter_type: str
     models: tuple[ModelNode, ...]
+    project_name: str = ""  # the root project: its models are ref()'d by name alone
 
     def tagged(self) -> list[ModelNode]:
         return [m for m in self.models if m.pendo is not None]
@@ -60,7 +64,11 @@ def parse_manifest(raw: Any, source: str = "manifest.json") -> Manifest:
         if not isinstance(node, dict) or node.get("resource_type") != "model":
             continue
         models.append(_model_node(unique_id, node, source))
-    return Manifest(adapter_type=adapter_type, models=tuple(sorted(models, key=lambda m: m.unique_id)))
+    return Manifest(
+        adapter_type=adapter_type,
+        models=tuple(sorted(models, key=lambda m: m.unique_id)),
+        project_name=str(metadata.get("project_name") or ""),
+    )
 
 
 def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
@@ -78,6 +86,9 @@ def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
         alias=alias if isinstance(alias, str) else name,
         pendo=meta.get("pendo"),
         documented_columns=tuple(str(c) for c in _mapping(node.get("columns"))),
+        package_name=str(node.get("package_name") or ""),
+        fqn=tuple(str(part) for part in node.get("fqn") or ()),
+        versioned=node.get("version") is not None,
     )
 
 

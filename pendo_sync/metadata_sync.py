@@ -7,53 +7,66 @@ coerced to the types of Pendo's fields, read from its schema once per run (see s
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import MetadataSpec
-from pendo_sync.payloads import RowRejected, metadata_entry, metadata_values, record_id
 from pendo_sync.pendo.responses import REJECTED
+from pendo_sync.prepare import FieldTypes, prepare_metadata
 from pendo_sync.report import ModelResult
 from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
-
-FieldTypes = Mapping[tuple[str, str], str]  # (group, Pendo field) -> Pendo type
+from pendo_sync.warehouse import Warehouse
 
 
 def sync_metadata_model(
     spec: MetadataSpec, types: FieldTypes, ctx: RunContext, relation: str, result: ModelResult
 ) -> None:
     """`spec` names fields as Pendo spells them; `types` gives each its Pendo type (see pendo/schema.py)."""
-    if not check_unique_keys(ctx, relation, spec.id_column, f"each {spec.kind}", result):
-        return
-    groups = [
-        sql.GroupHash(g, _fingerprint(spec, g), tuple(f.column for f in spec.group_fields(g)))
-        for g in spec.groups
-    ]
-    store = ctx.store
-    diff = sql.metadata_diff(
-        relation, store.schema, spec.model.unique_id, spec.id_column, spec.columns, groups, store.dialect
+    dialect = ctx.store.dialect
+    result.rows_in_model, duplicate = profile_keys(
+        ctx.warehouse, dialect, relation, spec.id_column, f"each {spec.kind}"
     )
+    if duplicate:
+        refuse(result, duplicate)
+        return
+    diff = diff_sql(spec, relation, ctx.store.schema, dialect)
     size = spec.batch_size or ctx.batch_size
     batches = (_batch(spec, types, ctx, rows) for rows in ctx.warehouse.stream(diff, size=size))
     BatchSender(ctx, spec.model.unique_id, result).run(batches, max_inflight=ctx.workers * 2)
 
 
-def check_unique_keys(ctx: RunContext, relation: str, column: str, what: str, result: ModelResult) -> bool:
-    """Count the model and refuse it whole when a key repeats: which row should Pendo believe?"""
-    dialect = ctx.store.dialect
-    rows, duplicates = ctx.warehouse.query(sql.key_profile(relation, column, dialect))[0]
-    result.rows_in_model = int(rows)
+def diff_sql(spec: MetadataSpec, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
+    """The rows of the model whose hash differs from state, per group (shared with `plan`)."""
+    groups = [
+        sql.GroupHash(g, _fingerprint(spec, g), tuple(f.column for f in spec.group_fields(g)))
+        for g in spec.groups
+    ]
+    return sql.metadata_diff(
+        relation, state_schema, spec.model.unique_id, spec.id_column, spec.columns, groups, dialect
+    )
+
+
+def profile_keys(
+    warehouse: Warehouse, dialect: sql.Dialect, relation: str, column: str, what: str
+) -> tuple[int, str | None]:
+    """Rows in the model, and why it must be refused whole when a key repeats (which row should Pendo
+    believe?); None when every key is unique."""
+    rows, duplicates = warehouse.query(sql.key_profile(relation, column, dialect))[0]
     if not duplicates:
-        return True
-    example = ctx.warehouse.query(sql.duplicate_example(relation, column, dialect))[0][0]
+        return int(rows), None
+    example = warehouse.query(sql.duplicate_example(relation, column, dialect))[0][0]
+    return int(rows), (
+        f"{int(duplicates)} duplicate value(s) in id column '{column}' (e.g. {example!r}); {what} must appear "
+        "once"
+    )
+
+
+def refuse(result: ModelResult, duplicate: str) -> None:
     result.status = "error"
     result.message = (
-        f"{int(duplicates)} duplicate value(s) in id column '{column}' (e.g. {example!r}); {what} must appear "
-        "once. Nothing of this model was sent. Make the key unique in the model and rerun"
+        f"{duplicate}. Nothing of this model was sent. Make the key unique in the model and rerun"
     )
-    return False
 
 
 def _fingerprint(spec: MetadataSpec, group: str) -> str:
@@ -64,41 +77,19 @@ def _fingerprint(spec: MetadataSpec, group: str) -> str:
 
 
 def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tuple[Any, ...]]) -> Batch:
-    """Diff rows (key, mapped columns, then hash and changed flag per group) -> one request per group."""
-    width = len(spec.columns)
-    typed = {g: [(f.field, f.column, types[(g, f.field)]) for f in spec.group_fields(g)] for g in spec.groups}
-    batch = Batch(rows=len(rows))
-    entries: dict[str, list[dict[str, Any]]] = {g: [] for g in spec.groups}
-    hashes: dict[str, dict[str, str | None]] = {g: {} for g in spec.groups}
-    for row in rows:
-        try:
-            key = record_id(row[0], spec.id_column)
-        except RowRejected as exc:
-            batch.unkeyed.append(str(exc))
-            continue
-        by_column = dict(zip(spec.columns, row[1 : 1 + width]))
-        for index, group in enumerate(spec.groups):
-            row_hash, changed = row[1 + width + 2 * index], row[2 + width + 2 * index]
-            if not changed:
-                continue
-            fields = [
-                (name, column, pendo_type, by_column[column]) for name, column, pendo_type in typed[group]
-            ]
-            try:
-                values = metadata_values(fields, spec.nulls)
-            except RowRejected as exc:
-                batch.settle(group, key, REJECTED, reason=str(exc))
-                continue
-            if not values:
-                batch.settle(group, key, UNSENT, row_hash)
-                continue
-            entries[group].append(metadata_entry(spec.kind, key, values))
-            hashes[group][key] = row_hash
-    for group in spec.groups:
-        if entries[group]:
-            ids = list(hashes[group])
-            send = _sender(ctx, spec, group, entries[group], ids)
-            batch.add_request(Request(group, ids, send), hashes[group])
+    """Prepared payloads -> one bulk request per group; rows decided locally are settled at once."""
+    prepared = prepare_metadata(spec, types, rows)
+    batch = Batch(rows=prepared.rows)
+    batch.unkeyed.extend(prepared.unkeyed)
+    for rejection in prepared.rejected:
+        batch.settle(rejection.group, rejection.key, REJECTED, reason=rejection.reason)
+    for group, key, row_hash in prepared.nothing_to_send:
+        batch.settle(group, key, UNSENT, row_hash)
+    for group, payloads in prepared.payloads.items():
+        if payloads:
+            ids = [p.key for p in payloads]
+            send = _sender(ctx, spec, group, [p.body for p in payloads], ids)
+            batch.add_request(Request(group, ids, send), {p.key: p.row_hash for p in payloads})
     return batch
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,15 +17,22 @@ class StateWriter:
     """Writes state on one thread of its own, so it has its own warehouse connection.
 
     The main thread's connection is busy streaming the diff; dbt keeps one connection per thread.
-    One writer also serialises state transactions, which keeps DuckDB free of write conflicts.
+    One writer also serialises state transactions, which keeps DuckDB free of write conflicts. At most
+    `backlog` writes wait at once: when the warehouse is slower than Pendo, sending waits for it instead
+    of piling acknowledged batches up in memory.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, backlog: int = 8) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pendo-sync-state")
+        self._slots = threading.BoundedSemaphore(backlog)
         self._futures: list[Future[None]] = []
 
     def submit(self, fn: Callable[..., None], *args: Any) -> None:
-        self._futures.append(self._pool.submit(fn, *args))
+        self._slots.acquire()
+        future = self._pool.submit(fn, *args)
+        future.add_done_callback(lambda _: self._slots.release())
+        self._futures = [f for f in self._futures if not f.done() or f.exception() is not None]
+        self._futures.append(future)
 
     def flush(self) -> None:
         """Wait for every write so far; raise the first failure."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
@@ -19,9 +19,6 @@ from pendo_sync.errors import LockError
 from pendo_sync.manifest import Manifest
 from pendo_sync.pendo.responses import RowOutcome
 from pendo_sync.warehouse import Warehouse
-
-_INSERT_ROWS = 500  # rows per INSERT statement: few round trips, bounded statement size
-
 
 STATE_NODE = "model.pendo_sync.pendo_sync_state"
 
@@ -80,29 +77,32 @@ class StateStore:
         self.warehouse.execute([(s, ()) for s in sql.create_tables(self.schema, self.dialect)])
 
     def record(
-        self, model_id: str, acknowledged: Mapping[str, Sequence[tuple[str, str | None]]], run_id: str
+        self,
+        model_id: str,
+        acknowledged: Mapping[str, Sequence[tuple[str, str | None]]],
+        run_id: str,
+        replaced: Mapping[str, Collection[str]] | None = None,
     ) -> None:
-        """Replace the state of these keys (per group) with their acknowledged hashes, in one transaction."""
+        """Store the acknowledged hashes of these keys (per group) in one transaction.
+
+        `replaced` names, per group, the keys that already had state (their old row is deleted first);
+        None means any key may have state. A first sync inserts only, which keeps it fast.
+        """
         now = _now()
-        p = self.warehouse.placeholder
-        statements: list[tuple[str, Sequence[Any]]] = []
+        state = self.table(sql.STATE)
+        columns = ("model_id", "pendo_group", "synced_at", "run_id", "record_key", "row_hash")
+        statements: list[sql.Statement] = []
         for group, rows in acknowledged.items():
-            for chunk in _chunks(rows, _INSERT_ROWS):
-                keys = [k for k, _ in chunk]
-                statements.append(
-                    (
-                        f"delete from {self.table(sql.STATE)} where model_id = {p} and pendo_group = {p} "
-                        f"and record_key in ({', '.join([p] * len(keys))})",
-                        [model_id, group, *keys],
-                    )
-                )
-                statements.append(
-                    (
-                        f"insert into {self.table(sql.STATE)} (model_id, pendo_group, record_key, row_hash, "
-                        f"synced_at, run_id) values {sql.values_placeholders(len(chunk), 6, p)}",
-                        [v for key, h in chunk for v in (model_id, group, key, h, now, run_id)],
-                    )
-                )
+            if not rows:
+                continue
+            keys = [k for k, _ in rows]
+            stale = keys if replaced is None else [k for k in keys if k in replaced.get(group, ())]
+            if stale:
+                statements += sql.delete_keys(state, model_id, group, stale, self.dialect)
+            hashes = [h for _, h in rows]
+            statements += sql.bulk_insert(
+                state, columns, [model_id, group, now, run_id], [keys, hashes], self.dialect
+            )
         if statements:
             self.warehouse.execute(statements)
 
@@ -111,20 +111,14 @@ class StateStore:
     ) -> None:
         """Keep every row that did not land, with its reason, so users can query what is pending."""
         now = _now()
-        p = self.warehouse.placeholder
-        statements: list[tuple[str, Sequence[Any]]] = []
+        columns = ("run_id", "model_id", "pendo_group", "recorded_at", "record_key", "outcome", "reason")
+        statements: list[sql.Statement] = []
         for group, rows in outcomes.items():
-            for chunk in _chunks(rows, _INSERT_ROWS):
-                statements.append(
-                    (
-                        f"insert into {self.table(sql.OUTCOMES)} (run_id, model_id, pendo_group, record_key, "
-                        f"outcome, reason, recorded_at) values {sql.values_placeholders(len(chunk), 7, p)}",
-                        [
-                            v
-                            for o in chunk
-                            for v in (run_id, model_id, group, o.record_id, o.outcome, o.reason, now)
-                        ],
-                    )
+            if rows:
+                lists = [[o.record_id for o in rows], [o.outcome for o in rows], [o.reason for o in rows]]
+                constants = [run_id, model_id, group, now]
+                statements += sql.bulk_insert(
+                    self.table(sql.OUTCOMES), columns, constants, lists, self.dialect
                 )
         if statements:
             self.warehouse.execute(statements)
@@ -192,7 +186,3 @@ class StateStore:
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -20,6 +20,7 @@ from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.schema import FieldCheck, plan_fields
 from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
 from pendo_sync.run_context import RunContext, StateWriter
+from pendo_sync.selection import Selection, nothing_selected, select_models
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.warehouse import DbtTarget, Warehouse
@@ -36,15 +37,16 @@ class SyncOptions:
     client: ClientOptions = field(default_factory=ClientOptions)
     batch_size: int = 1000
     full_refresh: bool = False
-    models: tuple[str, ...] = field(default=())
+    selection: Selection = field(default_factory=Selection)
 
 
 Emit = Callable[[str], None]
 
 
 def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
+    """The tagged models dbt's --select/--exclude keep, parsed and validated."""
     manifest = load_manifest(options.target.project_dir, options.target_path)
-    tagged = [m for m in manifest.tagged() if not options.models or m.name in options.models]
+    tagged = select_models(manifest, options.selection, options.target, options.target_path)
     return manifest, parse_models(tagged)
 
 
@@ -69,10 +71,10 @@ def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
             warnings=list(parsed.warnings),
         )
         if not parsed.specs:
-            emit("No models are tagged with meta.pendo; nothing to sync.")
+            emit(nothing_selected(options.selection))
             return report
-        _check_adapter(manifest, warehouse)
-        relations, column_types = _check_models(parsed.specs, warehouse)
+        check_adapter(manifest, warehouse)
+        relations, column_types = check_models(parsed.specs, warehouse)
         client = PendoClient(settings, options.client)
         try:
             checks = _check_pendo_fields(parsed.specs, client, column_types, report, emit)
@@ -180,7 +182,7 @@ def _object(spec: SyncSpec) -> str:
     return spec.kind if isinstance(spec, MetadataSpec) else "event"
 
 
-def _check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:
+def check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:
     if manifest.adapter_type and manifest.adapter_type != warehouse.adapter_type:
         raise ManifestError(
             f"target/manifest.json was produced for a {manifest.adapter_type} target, but the profile "
@@ -189,7 +191,7 @@ def _check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:
         )
 
 
-def _check_models(
+def check_models(
     specs: tuple[SyncSpec, ...], warehouse: Warehouse
 ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """Each tagged model must be built and have its mapped columns; all problems reported together.

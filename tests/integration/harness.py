@@ -47,7 +47,12 @@ class Project:
         return result
 
     def sync(
-        self, emulator: Emulator, *args: str, command: str = "sync", env: dict[str, str] | None = None
+        self,
+        emulator: Emulator,
+        *args: str,
+        command: str = "sync",
+        env: dict[str, str] | None = None,
+        log_format: str = "text",
     ) -> Result:
         """Run `pendo-dbt <command>`; without --select, on the two metadata models of the suite."""
         if "--select" not in args and "-s" not in args:
@@ -59,7 +64,8 @@ class Project:
             "PENDO_BASE_URL": emulator.url,
             **(env or {}),
         }
-        return CliRunner().invoke(main, [command, *self.flags, *args], env=env, catch_exceptions=False)
+        argv = ["--log-format", log_format, command, *self.flags, *args]
+        return CliRunner().invoke(main, argv, env=env, catch_exceptions=False)
 
     def results(self) -> dict[str, Any]:
         return dict(json.loads((self.path / "target" / "pendo_sync_results.json").read_text()))

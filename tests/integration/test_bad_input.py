@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 import pytest
+import requests
 
 from pendo_sync.pendo.emulator import Emulator
-from tests.integration.harness import Project
+from tests.integration.harness import KEY, Project
 
 
 def manifest_path(project: Project) -> str:
@@ -94,3 +96,25 @@ def test_hostile_column_names_are_quoted_not_executed(project: Project, emulator
     assert "OK synced account model pendo_accounts" in result.output  # still there: nothing was executed
     again = project.sync(emulator)
     assert "[4 rows, 0 changed" in again.output
+
+
+def test_awkward_ids_and_values_are_sent_exactly(project: Project, emulator: Emulator) -> None:
+    awkward = ["a/b", "q?x=1&y=2", "frag#1", "ünïcødé-访客", "%2F", "x" * 1024]
+    rows = project.seed_rows("visitors")
+    for row, new_id in zip(rows, awkward):
+        row["user_id"] = new_id
+    rows[0]["email"] = "tab\tand\nnewline 🎉 \x01"
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    emulator.seed({"visitors": awkward})
+    result = project.sync(emulator, "--select", "pendo_visitors")
+    assert result.exit_code == 0, result.output
+    assert "10 sent: 10 updated" in result.output
+    for row in rows:
+        response = requests.get(
+            f"{emulator.url}/api/v1/visitor/{quote(row['user_id'], safe='')}",
+            headers={"x-pendo-integration-key": KEY},
+            timeout=10,
+        )
+        assert response.status_code == 200, row["user_id"]
+        assert response.json()["metadata"]["agent"]["email"] == row["email"]

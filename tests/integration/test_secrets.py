@@ -57,6 +57,8 @@ def test_no_command_leaks_a_key(project: Project, pendo_schema: dict[str, Any]) 
             ],
             ["--debug", "validate", *project.flags],
             ["--debug", "status", *project.flags],
+            ["--debug", "plan", *project.flags, "-s", "pendo_visitors", "pendo_events", "--samples", "5"],
+            ["--debug", "--log-format", "json", "plan", *project.flags, "-s", "path:models/events"],
         ):
             result = runner.invoke(main, args, env=env)
             outputs.append(result.output)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pendo_sync.config import EventSpec, MetadataSpec, check_columns, parse_models
 from pendo_sync.errors import ConfigError
@@ -139,3 +141,48 @@ def test_missing_columns_are_named_with_a_suggestion() -> None:
         "v: meta.pendo.columns: column 'email' is mapped but the built model has no such column. "
         "Fix: did you mean 'emails'? Correct the mapping, or add the column to the model and `dbt run` it"
     ]
+
+
+YAMLISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "object",
+                    "id_column",
+                    "fields",
+                    "agent",
+                    "custom",
+                    "event_id_column",
+                    "visitor_id_column",
+                    "timestamp_column",
+                    "event_name",
+                    "event_name_column",
+                    "properties",
+                    "context",
+                    "nulls",
+                    "missing",
+                    "backfill",
+                    "batch_size",
+                    "x",
+                ]
+            )
+            | st.text(max_size=5),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+@given(YAMLISH)
+def test_any_meta_pendo_gives_a_spec_or_a_config_error(pendo: object) -> None:
+    try:
+        parsed = parse_models([node("fuzz", pendo)])
+    except ConfigError as exc:
+        assert exc.problems and all(str(p).startswith("fuzz: meta.pendo.") for p in exc.problems)
+    else:
+        assert len(parsed.specs) == 1

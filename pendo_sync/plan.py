@@ -1,0 +1,198 @@
+"""`pendo-dbt plan`: what `sync` would send now, computed by sync's own code, without sending or writing.
+
+The same config checks, the same diff SQL against the same state, the same payload building
+(prepare.py); then counts and samples instead of requests. Nothing is written: not to Pendo, not to
+state. When the state schema does not exist yet (or with --full-refresh) the diff runs against an
+empty state instead of creating one, so every row is new, as it would be for the first sync.
+With PENDO_INTEGRATION_KEY, mapped fields are checked against Pendo's schema (read, never changed)
+and values coerced as sync will; without it, values are shown untyped and the plan says so.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from pendo_sync import event_sync, metadata_sync
+from pendo_sync import state_sql as sql
+from pendo_sync.coercion import ANY
+from pendo_sync.config import EventSpec, MetadataSpec, SyncSpec
+from pendo_sync.errors import ConfigError, WarehouseError
+from pendo_sync.pendo.client import ClientOptions, PendoClient
+from pendo_sync.pendo.schema import FieldCheck, plan_fields
+from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
+from pendo_sync.prepare import prepare_events, prepare_metadata
+from pendo_sync.selection import nothing_selected
+from pendo_sync.settings import settings_from_env
+from pendo_sync.state import StateStore, state_schema
+from pendo_sync.sync import SyncOptions, check_adapter, check_models, load_config
+from pendo_sync.warehouse import Warehouse
+
+PLAN_FILE = "pendo_sync_plan.json"
+NO_STATE = "pendo_sync__no_state"  # placeholder schema of a diff against an empty state
+UNTYPED_WARNING = (
+    "PENDO_INTEGRATION_KEY is not set: mapped fields were not checked against Pendo's schema and values "
+    "are shown untyped (JSON-native), not coerced to Pendo's field types as `sync` will. Set the key to "
+    "plan with Pendo's types"
+)
+
+Emit = Callable[[str], None]
+Record = Callable[[Sequence[str], Mapping[str, Any]], None]
+
+
+def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3) -> PlanReport:
+    manifest, parsed = load_config(options)
+    for warning in parsed.warnings:
+        emit(f"[WARNING] {warning}")
+    if not parsed.specs:
+        emit(nothing_selected(options.selection))
+        return PlanReport(target=options.target.target or "", adapter=manifest.adapter_type)
+    with Warehouse(options.target) as warehouse:
+        check_adapter(manifest, warehouse)
+        relations, column_types = check_models(parsed.specs, warehouse)
+        typing = _field_typing(parsed.specs, column_types, options)
+        store = StateStore(warehouse, state_schema(manifest, warehouse))
+        report = PlanReport(
+            target=warehouse.target_name,
+            adapter=warehouse.adapter_type,
+            state_schema=store.schema_name,
+            state_exists=store.exists(),
+            typed=typing.typed,
+            warnings=[*parsed.warnings, *typing.warnings],
+        )
+        for warning in typing.warnings:
+            emit(f"[WARNING] {warning}")
+        state = "in schema" if report.state_exists else "not created yet: every row is new; schema"
+        record(
+            [
+                f"Plan for target '{report.target}' ({report.adapter}): {len(parsed.specs)} models; state "
+                f"{state} {store.schema_name}. Nothing will be sent or written."
+            ],
+            {k: v for k, v in report.to_json().items() if k not in ("models", "totals")},
+        )
+        planner = _Planner(store, report.state_exists, options, samples)
+        for index, spec in enumerate(parsed.specs, start=1):
+            plan = planner.plan(spec, typing.checks, relations[spec.model.unique_id])
+            report.models.append(plan)
+            record(plan.lines(index, len(parsed.specs)), asdict(plan))
+        write_plan(report, options.target.project_dir / options.target_path / PLAN_FILE)
+        record([report.summary_line()], {"totals": report.totals()})
+        return report
+
+
+@dataclass(frozen=True)
+class FieldTyping:
+    checks: Mapping[str, FieldCheck]  # by model unique id: fields as Pendo spells them, with types
+    typed: bool  # False: no key, values shown JSON-native
+    warnings: tuple[str, ...] = ()
+
+
+def _field_typing(
+    specs: Sequence[SyncSpec], column_types: Mapping[str, Mapping[str, str]], options: SyncOptions
+) -> FieldTyping:
+    """Each metadata model's fields resolved against Pendo's schema (read only: fields that sync would
+    create are noted, not created); untyped, with a warning, when there is no key to read it with."""
+    metadata = [s for s in specs if isinstance(s, MetadataSpec)]
+    if not metadata:
+        return FieldTyping({}, True)
+    if not os.environ.get("PENDO_INTEGRATION_KEY", "").strip():
+        untyped = {
+            s.model.unique_id: FieldCheck(s, {(f.group, f.field): ANY for f in s.fields}) for s in metadata
+        }
+        return FieldTyping(untyped, False, (UNTYPED_WARNING,))
+    settings = settings_from_env(base_url=options.pendo_url, region=options.region)
+    client = PendoClient(settings, ClientOptions())
+    try:
+        schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+    finally:
+        client.close()
+    fields = plan_fields(metadata, schemas, column_types)
+    if fields.problems:
+        raise ConfigError(fields.problems)
+    return FieldTyping(fields.checks, True, tuple(fields.warnings))
+
+
+@dataclass(frozen=True)
+class _Planner:
+    """Plans one model at a time: sync's reads (key profile, diff), sync's payload building, no writes."""
+
+    store: StateStore
+    has_state: bool
+    options: SyncOptions
+    samples: int
+
+    def plan(self, spec: SyncSpec, checks: Mapping[str, FieldCheck], relation: str) -> ModelPlan:
+        model_id = spec.model.unique_id
+        plan = ModelPlan(spec.model.name, "event" if isinstance(spec, EventSpec) else spec.kind, model_id)
+        start = time.monotonic()
+        try:
+            if isinstance(spec, MetadataSpec):
+                self.metadata(checks[model_id], relation, plan)
+            else:
+                self.events(spec, relation, plan)
+        except (WarehouseError, ConfigError) as exc:
+            plan.status, plan.message = "error", str(exc)
+        plan.seconds = round(time.monotonic() - start, 3)
+        return plan
+
+    def metadata(self, check: FieldCheck, relation: str, plan: ModelPlan) -> None:
+        spec = check.spec
+        plan.notes.extend(
+            f"sync would create Pendo {spec.kind} agent field '{f.name}' (type {f.type}; create_agent_fields: true)"
+            for f in check.create
+        )
+        if not self.unique(relation, spec.id_column, f"each {spec.kind}", plan):
+            return
+        diff = self.diff(lambda schema: metadata_sync.diff_sql(spec, relation, schema, self.store.dialect))
+        for rows in self.store.warehouse.stream(diff, size=spec.batch_size or self.options.batch_size):
+            plan.add(prepare_metadata(spec, check.types, rows), self.samples)
+
+    def events(self, spec: EventSpec, relation: str, plan: ModelPlan) -> None:
+        if not self.unique(relation, spec.event_id_column, "each event id", plan):
+            return
+        known = self.has_state and self.store.is_known(spec.model.unique_id)
+        if not known and not spec.backfill:
+            plan.notes.append(
+                f"backfill: false: the first sync would mark the {plan.rows_in_model} existing events as "
+                "seen without sending them; rows added after it will be sent"
+            )
+            return
+        diff = self.diff(lambda schema: event_sync.diff_sql(spec, relation, schema, self.store.dialect))
+        for rows in self.store.warehouse.stream(diff, size=self.options.batch_size):
+            plan.add(prepare_events(spec, rows), self.samples)
+        if plan.oversized:
+            plan.notes.append(event_sync.oversized_note(plan.oversized))
+
+    def unique(self, relation: str, column: str, what: str, plan: ModelPlan) -> bool:
+        plan.rows_in_model, duplicate = metadata_sync.profile_keys(
+            self.store.warehouse, self.store.dialect, relation, column, what
+        )
+        if duplicate:
+            plan.status = "error"
+            plan.message = (
+                f"{duplicate}. sync would send nothing of this model. Make the key unique and rerun"
+            )
+        return duplicate is None
+
+    def diff(self, render: Callable[[str], str]) -> str:
+        """Sync's diff SQL against the state; against an empty state when there is none yet, or for
+        --full-refresh (which forgets state before it diffs)."""
+        if self.has_state and not self.options.full_refresh:
+            return render(self.store.schema)
+        return against_empty_state(render(NO_STATE), self.store.dialect)
+
+
+def against_empty_state(query: str, dialect: sql.Dialect) -> str:
+    """A diff rendered for the placeholder schema NO_STATE, its state table swapped for an empty
+    relation of the same columns: so plan runs sync's very SQL without creating state."""
+    table = f"{NO_STATE}.{dialect.quote(sql.STATE)}"
+    if table not in query:
+        raise AssertionError(f"the diff SQL no longer reads {table}; update plan.against_empty_state")
+    text = dialect.text_type
+    columns = ", ".join(
+        f"cast(null as {text}) as {c}" for c in ("model_id", "pendo_group", "record_key", "row_hash")
+    )
+    return query.replace(table, f"(select {columns} where 1 = 0)")

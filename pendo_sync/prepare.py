@@ -1,0 +1,119 @@
+"""Diff rows -> what would go to Pendo, before any I/O: the one code path `sync` sends and `plan` shows.
+
+Pure: takes rows as the diff SQL returns them (see state_sql.py for their layout) and the model's spec,
+returns payloads per Pendo group plus the rows decided without Pendo (rejected here, or with nothing to
+send). `metadata_sync`/`event_sync` turn the payloads into requests; `plan` counts and samples them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pendo_sync.config import EventSpec, MetadataSpec
+from pendo_sync.payloads import (
+    PROPERTIES_DISPLAY_LIMIT,
+    RowRejected,
+    metadata_entry,
+    metadata_values,
+    record_id,
+    track_event,
+)
+
+EVENT_GROUP = "event"
+FieldTypes = Mapping[tuple[str, str], str]  # (group, Pendo field) -> Pendo type
+
+
+@dataclass(frozen=True)
+class Payload:
+    """One record's body for one Pendo group (a bulk-metadata entry, or a whole Track event)."""
+
+    key: str
+    body: dict[str, Any]
+    row_hash: str | None  # what state records once Pendo acknowledged it (None for events)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    group: str
+    key: str
+    reason: str
+
+
+@dataclass
+class Prepared:
+    """One fetched chunk of diff rows, ready to send."""
+
+    rows: int
+    payloads: dict[str, list[Payload]] = field(default_factory=dict)  # by Pendo group, in row order
+    rejected: list[Rejection] = field(default_factory=list)
+    nothing_to_send: list[tuple[str, str, str | None]] = field(default_factory=list)  # group, key, hash
+    unkeyed: list[str] = field(default_factory=list)  # reasons of rows with a null or blank id
+    oversized: int = 0  # events whose properties exceed Pendo's display limit
+
+
+def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Sequence[Any]]) -> Prepared:
+    """Diff rows (key, mapped columns, then hash and changed flag per group) -> entries per group.
+
+    Only the groups whose hash changed are sent for a row; a group is the unit of change because state
+    keeps one hash per group, so a changed row resends every mapped field of that group.
+    """
+    width = len(spec.columns)
+    typed = {g: [(f.field, f.column, types[(g, f.field)]) for f in spec.group_fields(g)] for g in spec.groups}
+    prepared = Prepared(rows=len(rows), payloads={g: [] for g in spec.groups})
+    for row in rows:
+        try:
+            key = record_id(row[0], spec.id_column)
+        except RowRejected as exc:
+            prepared.unkeyed.append(str(exc))
+            continue
+        by_column = dict(zip(spec.columns, row[1 : 1 + width]))
+        for index, group in enumerate(spec.groups):
+            row_hash, changed = row[1 + width + 2 * index], row[2 + width + 2 * index]
+            if not changed:
+                continue
+            fields = [
+                (name, column, pendo_type, by_column[column]) for name, column, pendo_type in typed[group]
+            ]
+            try:
+                values = metadata_values(fields, spec.nulls)
+            except RowRejected as exc:
+                prepared.rejected.append(Rejection(group, key, str(exc)))
+                continue
+            if not values:
+                prepared.nothing_to_send.append((group, key, row_hash))
+                continue
+            prepared.payloads[group].append(Payload(key, metadata_entry(spec.kind, key, values), row_hash))
+    return prepared
+
+
+def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
+    """Diff rows (event id, then spec.columns) -> one Track event each."""
+    prepared = Prepared(rows=len(rows), payloads={EVENT_GROUP: []})
+    for row in rows:
+        try:
+            key = record_id(row[0], spec.event_id_column)
+        except RowRejected as exc:
+            prepared.unkeyed.append(str(exc))
+            continue
+        value = dict(zip(spec.columns, row[1:]))
+        try:
+            event = track_event(
+                value[spec.event_name_column] if spec.event_name_column else spec.event_name,
+                value[spec.visitor_id_column],
+                value[spec.account_id_column] if spec.account_id_column else None,
+                value[spec.timestamp_column],
+                [(name, column, value[column]) for name, column in spec.properties],
+                [(name, column, value[column]) for name, column in spec.context],
+                visitor_column=spec.visitor_id_column,
+                timestamp_column=spec.timestamp_column,
+            )
+        except RowRejected as exc:
+            prepared.rejected.append(Rejection(EVENT_GROUP, key, str(exc)))
+            continue
+        if len(json.dumps(event["properties"], separators=(",", ":")).encode()) > PROPERTIES_DISPLAY_LIMIT:
+            prepared.oversized += 1
+        prepared.payloads[EVENT_GROUP].append(Payload(key, event, None))
+    return prepared

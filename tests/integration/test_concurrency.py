@@ -1,0 +1,44 @@
+"""Two syncs of one project at once: the second stops with a clear message (exit 3), state stays intact."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.faults import parse_faults
+from tests.integration.harness import KEY, TRACK, Project
+
+
+def test_a_second_sync_waits_for_no_one_and_says_why(project: Project, emulator: Emulator) -> None:
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 3.0}]))
+    env = {
+        **os.environ,
+        **project.env,
+        "PENDO_INTEGRATION_KEY": KEY,
+        "PENDO_TRACK_EVENT_SECRET": TRACK,
+        "PENDO_BASE_URL": emulator.url,
+        "DO_NOT_TRACK": "1",
+    }
+    first = subprocess.Popen(
+        [sys.executable, "-m", "pendo_sync", "sync", *project.flags, "-s", "pendo_visitors"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while not emulator.requests_log and time.monotonic() < deadline:  # the first run is inside its lock
+        time.sleep(0.05)
+    second = project.sync(emulator, "--select", "pendo_visitors")
+    output = first.communicate(timeout=60)[0].decode()
+
+    assert second.exit_code == 3, second.output
+    assert "Another" in second.output and (
+        "pendo-dbt sync is running" in second.output or "DuckDB" in second.output
+    )
+    assert first.returncode == 0, output
+    assert "10 sent: 10 updated" in output
+    third = project.sync(emulator, "--select", "pendo_visitors")
+    assert third.exit_code == 0 and "0 changed" in third.output  # the first run's state is intact

@@ -1,0 +1,40 @@
+"""`pendo-dbt exposures` writes YAML that real dbt parses into an exposure downstream of the synced models."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+from pendo_sync.cli import main
+from pendo_sync.manifest import load_manifest
+from tests.integration.harness import Project
+
+
+def test_the_exposure_parses_and_depends_on_every_selected_tagged_model(project: Project) -> None:
+    runner = CliRunner()
+    args = ["exposures", *project.flags, "--exclude", "path:models/validate_cases", "--owner-name", "Growth"]
+    env = {**project.env, "PENDO_REGION": "eu"}
+    tagged = sorted(
+        m.unique_id for m in load_manifest(project.path).tagged() if "validate_cases" not in m.fqn
+    )
+    assert "model.pendo_sync_integration_tests.pendo_visitors" in tagged
+    first = runner.invoke(main, args, env=env, catch_exceptions=False)
+    assert first.exit_code == 0, first.output
+    assert f"exposure 'pendo' depends on {len(tagged)} models" in first.output
+    path = project.path / "models" / "pendo_exposures.yml"
+    assert "ref('pendo_visitors')" in path.read_text()
+    assert "Unchanged:" in runner.invoke(main, args, env=env).output  # rerunning rewrites nothing
+
+    project.dbt("parse")
+    manifest = json.loads((project.path / "target" / "manifest.json").read_text())
+    exposure = manifest["exposures"][f"exposure.{manifest['metadata']['project_name']}.pendo"]
+    assert exposure["type"] == "application" and exposure["label"] == "Pendo"
+    assert exposure["url"] == "https://app.eu.pendo.io"
+    assert exposure["owner"]["name"] == "Growth"
+    assert sorted(exposure["depends_on"]["nodes"]) == tagged
+    validated = runner.invoke(main, ["validate", *project.flags], env=project.env)
+    assert validated.exit_code == 0, validated.output  # the exposure is no model: pendo-dbt ignores it
+
+    no_owner = runner.invoke(main, ["exposures", *project.flags], env=project.env)
+    assert no_owner.exit_code == 2 and "dbt requires an exposure owner" in no_owner.output

@@ -1,0 +1,84 @@
+"""Diff rows -> payloads, the code path sync sends and plan shows; and how plan counts them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pendo_sync.config import EventSpec, FieldMapping, MetadataSpec
+from pendo_sync.manifest import ModelNode
+from pendo_sync.plan_report import ModelPlan
+from pendo_sync.prepare import Payload, Rejection, prepare_events, prepare_metadata
+
+NODE = ModelNode("model.p.m", "m", None, "main", "m", {})
+VISITORS = MetadataSpec(
+    NODE,
+    "visitor",
+    "user_id",
+    (FieldMapping("agent", "email", "email"), FieldMapping("custom", "seats", "seats")),
+)
+TYPES = {("agent", "email"): "string", ("custom", "seats"): "integer"}
+
+
+def metadata_rows() -> list[tuple[object, ...]]:
+    # key, mapped columns (user_id, email, seats), then per group (agent, custom): hash, changed
+    return [
+        ("u1", "u1", "a@x.io", 5, "ha1", True, "hc1", False),  # only the agent group changed
+        ("u2", "u2", None, "many", "ha2", True, "hc2", True),  # agent all null (skip); seats not an integer
+        (None, None, "c@x.io", 1, "ha3", True, "hc3", True),  # no id
+        ("u4", "u4", "d@x.io", "7", "ha4", True, "hc4", True),  # numeric text coerced to an integer
+    ]
+
+
+def test_metadata_rows_become_entries_only_for_changed_groups() -> None:
+    prepared = prepare_metadata(VISITORS, TYPES, metadata_rows())
+    assert prepared.rows == 4
+    assert prepared.payloads["agent"] == [
+        Payload("u1", {"visitorId": "u1", "values": {"email": "a@x.io"}}, "ha1"),
+        Payload("u4", {"visitorId": "u4", "values": {"email": "d@x.io"}}, "ha4"),
+    ]
+    assert prepared.payloads["custom"] == [Payload("u4", {"visitorId": "u4", "values": {"seats": 7}}, "hc4")]
+    assert prepared.nothing_to_send == [("agent", "u2", "ha2")]
+    (rejection,) = prepared.rejected
+    assert (rejection.group, rejection.key) == ("custom", "u2")
+    assert "column 'seats' value 'many' rejected for Pendo integer field 'seats'" in rejection.reason
+    assert prepared.unkeyed == ["id column 'user_id' is null"]
+
+
+def test_event_rows_become_track_events_and_bad_rows_are_rejected_alone() -> None:
+    spec = EventSpec(
+        NODE, "event_id", "user_id", "at", event_name="Signed Up", properties=(("plan", "plan"),)
+    )
+    assert spec.columns == ("event_id", "user_id", "at", "plan")
+    rows = [
+        ("e1", "e1", "u1", datetime(2026, 1, 1), "x" * 600),
+        ("e2", "e2", None, datetime(2026, 1, 1), "pro"),
+    ]
+    prepared = prepare_events(spec, rows)
+    (payload,) = prepared.payloads["event"]
+    assert payload.key == "e1" and payload.row_hash is None
+    assert payload.body["event"] == "Signed Up" and payload.body["timestamp"] == 1767225600000
+    assert prepared.oversized == 1
+    assert prepared.rejected == [Rejection("event", "e2", "id column 'user_id' is null")]
+
+
+def test_plan_counts_rows_once_fields_per_value_and_keeps_a_few_samples() -> None:
+    plan = ModelPlan("m", "visitor", "model.p.m")
+    plan.add(prepare_metadata(VISITORS, TYPES, metadata_rows()), samples=1)
+    plan.add(prepare_metadata(VISITORS, TYPES, metadata_rows()[:1]), samples=1)
+    assert (plan.changed, plan.to_send, plan.rejected, plan.unsent) == (5, 3, 2, 0)
+    assert plan.groups["agent"].records == 3 and plan.groups["agent"].fields == {"email": 3}
+    assert plan.groups["custom"].fields == {"seats": 1}
+    assert [len(g.samples) for g in plan.groups.values()] == [1, 1]
+    lines = plan.lines(1, 2)
+    assert lines[0].startswith("1 of 2 PLAN visitor model m ...")
+    assert lines[0].endswith("[0 rows, 5 changed, 3 to send, 2 rejected]")
+    assert "  agent: 3 records; values per field: email 3" in lines
+    assert '  sample custom: {"visitorId":"u4","values":{"seats":7}}' in lines
+    assert any(line.startswith("  2 would be rejected: u2 (column 'seats'") for line in lines)
+
+
+def test_a_row_with_nothing_to_send_in_any_group_is_counted_unsent() -> None:
+    plan = ModelPlan("m", "visitor")
+    row = ("u9", "u9", None, None, "ha", True, "hc", True)
+    plan.add(prepare_metadata(VISITORS, TYPES, [row]), samples=3)
+    assert (plan.changed, plan.to_send, plan.unsent) == (1, 0, 1)
