@@ -79,7 +79,7 @@ def _fingerprint(spec: MetadataSpec, group: str) -> str:
 def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tuple[Any, ...]]) -> Batch:
     """Prepared payloads -> one bulk request per group; rows decided locally are settled at once."""
     prepared = prepare_metadata(spec, types, rows)
-    batch = Batch(rows=prepared.rows)
+    batch = Batch(rows=prepared.rows, replaced=prepared.replaced)
     batch.unkeyed.extend(prepared.unkeyed)
     for rejection in prepared.rejected:
         batch.settle(rejection.group, rejection.key, REJECTED, reason=rejection.reason)

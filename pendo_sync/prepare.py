@@ -51,11 +51,12 @@ class Prepared:
     rejected: list[Rejection] = field(default_factory=list)
     nothing_to_send: list[tuple[str, str, str | None]] = field(default_factory=list)  # group, key, hash
     unkeyed: list[str] = field(default_factory=list)  # reasons of rows with a null or blank id
+    replaced: dict[str, set[str]] = field(default_factory=dict)  # by group: keys whose state row is replaced
     oversized: int = 0  # events whose properties exceed Pendo's display limit
 
 
 def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Sequence[Any]]) -> Prepared:
-    """Diff rows (key, mapped columns, then hash and changed flag per group) -> entries per group.
+    """Diff rows (key, mapped columns, then hash and change per group) -> entries per group.
 
     Only the groups whose hash changed are sent for a row; a group is the unit of change because state
     keeps one hash per group, so a changed row resends every mapped field of that group.
@@ -71,9 +72,11 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
             continue
         by_column = dict(zip(spec.columns, row[1 : 1 + width]))
         for index, group in enumerate(spec.groups):
-            row_hash, changed = row[1 + width + 2 * index], row[2 + width + 2 * index]
-            if not changed:
+            row_hash, change = row[1 + width + 2 * index], row[2 + width + 2 * index]
+            if not change:
                 continue
+            if change == "changed":
+                prepared.replaced.setdefault(group, set()).add(key)
             fields = [
                 (name, column, pendo_type, by_column[column]) for name, column, pendo_type in typed[group]
             ]

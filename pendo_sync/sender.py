@@ -35,6 +35,8 @@ class Batch:
     hashes: dict[tuple[str, str], str | None] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
     acknowledged: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
+    # by group: keys that already have a state row (deleted before the insert); none for new rows and events
+    replaced: dict[str, set[str]] = field(default_factory=dict)
     problems: dict[str, list[RowOutcome]] = field(default_factory=dict)
     unkeyed: list[str] = field(default_factory=list)  # reasons of rows rejected for a null or blank id
     remaining: int = 0
@@ -98,7 +100,7 @@ class BatchSender:
         if batch.remaining:
             return
         store, run_id = self.ctx.store, self.ctx.run_id
-        self.ctx.writer.submit(store.record, self.model_id, batch.acknowledged, run_id)
+        self.ctx.writer.submit(store.record, self.model_id, batch.acknowledged, run_id, batch.replaced)
         self.ctx.writer.submit(store.record_outcomes, run_id, self.model_id, batch.problems)
         sent = {key for request in batch.requests for key in request.ids}
         self.result.sent += len(sent)

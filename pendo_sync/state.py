@@ -86,7 +86,7 @@ class StateStore:
         """Store the acknowledged hashes of these keys (per group) in one transaction.
 
         `replaced` names, per group, the keys that already had state (their old row is deleted first);
-        None means any key may have state. A first sync inserts only, which keeps it fast.
+        None means any key may have state. New keys need no delete, so a first sync only inserts.
         """
         now = _now()
         state = self.table(sql.STATE)

@@ -102,7 +102,8 @@ def metadata_diff(
     groups: Sequence[GroupHash],
     d: Dialect,
 ) -> str:
-    """Changed rows: key, the mapped columns (in `columns` order), then per group its hash and a changed flag.
+    """Changed rows: key, the mapped columns (in `columns` order), then per group its hash and its change:
+    'new' (no state yet), 'changed' (state holds another hash) or NULL (unchanged).
 
     The fingerprint (field names, columns, null handling) is hashed with the values, so editing the
     mapping makes every row differ for the edited group and resends it.
@@ -119,7 +120,8 @@ def metadata_diff(
             f"and {s}.pendo_group = {literal(g.group)} and {s}.record_key = src.{KEY}"
         )
         flag = f"({s}.row_hash is null or {s}.row_hash <> src.h_{g.group})"
-        selects += [f"src.h_{g.group}", f"{flag} as changed_{g.group}"]
+        change = f"case when {s}.row_hash is null then 'new' when {s}.row_hash <> src.h_{g.group} then 'changed' end"
+        selects += [f"src.h_{g.group}", f"{change} as change_{g.group}"]
         changed.append(flag)
     body = ", ".join([KEY, *alias.values(), *hashes])
     return (

@@ -260,6 +260,24 @@ def test_state_and_runs_are_recorded_in_the_warehouse(project: Project, emulator
     )
     assert [tuple(r) for r in state.result.results[0].agate_table.rows] == [("agent", 14), ("custom", 14)]
 
+    # Changed rows replace their state row (one per key and group), never add a second one.
+    rows = project.seed_rows("visitors")
+    for row in rows[:3]:
+        row["email"], row["plan"] = f"new-{row['email']}", "scale"
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    assert "3 changed, 3 sent: 3 updated" in project.sync(emulator).output
+    again = project.dbt(
+        "show",
+        "--inline",
+        "select pendo_group, count(*), count(distinct record_key) from {{ target.schema }}_pendo_sync.pendo_sync_state "
+        "group by 1 order by 1",
+    )
+    assert [tuple(r) for r in again.result.results[0].agate_table.rows] == [
+        ("agent", 14, 14),
+        ("custom", 14, 14),
+    ]
+
 
 def test_status_reports_synced_and_pending_rows_from_the_warehouse(
     project: Project, emulator: Emulator, pendo_schema: dict[str, Any]

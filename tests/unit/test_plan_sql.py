@@ -34,7 +34,7 @@ def test_without_state_every_row_of_a_metadata_model_is_changed(db: duckdb.DuckD
     assert NO_STATE not in query
     rows = sorted(db.execute(query).fetchall())
     assert [r[0] for r in rows] == ["u1", "u2"]
-    assert all(r[5] is True and r[7] is True for r in rows)  # changed_agent, changed_custom
+    assert all(r[5] == "new" and r[7] == "new" for r in rows)  # change_agent, change_custom
 
 
 def test_without_state_every_event_is_new(db: duckdb.DuckDBPyConnection) -> None:

@@ -20,12 +20,12 @@ TYPES = {("agent", "email"): "string", ("custom", "seats"): "integer"}
 
 
 def metadata_rows() -> list[tuple[object, ...]]:
-    # key, mapped columns (user_id, email, seats), then per group (agent, custom): hash, changed
+    # key, mapped columns (user_id, email, seats), then per group (agent, custom): hash, change
     return [
-        ("u1", "u1", "a@x.io", 5, "ha1", True, "hc1", False),  # only the agent group changed
-        ("u2", "u2", None, "many", "ha2", True, "hc2", True),  # agent all null (skip); seats not an integer
-        (None, None, "c@x.io", 1, "ha3", True, "hc3", True),  # no id
-        ("u4", "u4", "d@x.io", "7", "ha4", True, "hc4", True),  # numeric text coerced to an integer
+        ("u1", "u1", "a@x.io", 5, "ha1", "changed", "hc1", None),  # only the agent group changed
+        ("u2", "u2", None, "many", "ha2", "new", "hc2", "new"),  # agent all null (skip); seats not an integer
+        (None, None, "c@x.io", 1, "ha3", "new", "hc3", "new"),  # no id
+        ("u4", "u4", "d@x.io", "7", "ha4", "new", "hc4", "changed"),  # numeric text coerced to an integer
     ]
 
 
@@ -42,6 +42,7 @@ def test_metadata_rows_become_entries_only_for_changed_groups() -> None:
     assert (rejection.group, rejection.key) == ("custom", "u2")
     assert "column 'seats' value 'many' rejected for Pendo integer field 'seats'" in rejection.reason
     assert prepared.unkeyed == ["id column 'user_id' is null"]
+    assert prepared.replaced == {"agent": {"u1"}, "custom": {"u4"}}  # only these had a state row to replace
 
 
 def test_event_rows_become_track_events_and_bad_rows_are_rejected_alone() -> None:
