@@ -62,8 +62,9 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
     keeps one hash per group, so a changed row resends every mapped field of that group.
     """
     width = len(spec.columns)
-    typed = {g: [(f.field, f.column, types[(g, f.field)]) for f in spec.group_fields(g)] for g in spec.groups}
-    prepared = Prepared(rows=len(rows), payloads={g: [] for g in spec.groups})
+    groups = list(enumerate(spec.groups))  # computed once: it is a property, and this loop runs per row
+    typed = {g: [(f.field, f.column, types[(g, f.field)]) for f in spec.group_fields(g)] for _, g in groups}
+    prepared = Prepared(rows=len(rows), payloads={g: [] for _, g in groups})
     for row in rows:
         try:
             key = record_id(row[0], spec.id_column)
@@ -71,7 +72,7 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
             prepared.unkeyed.append(str(exc))
             continue
         by_column = dict(zip(spec.columns, row[1 : 1 + width]))
-        for index, group in enumerate(spec.groups):
+        for index, group in groups:
             row_hash, change = row[1 + width + 2 * index], row[2 + width + 2 * index]
             if not change:
                 continue
