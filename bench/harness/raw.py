@@ -1,0 +1,142 @@
+"""Raw ceilings: the least a client must do to deliver the same records to the same emulator.
+
+Bodies are encoded beforehand, so only HTTP is timed. Worker threads (as many as pendo-dbt's --threads)
+pull requests from one shared iterator over keep-alive connections. The metadata client shares one
+requests.Session as pendo-dbt does. For events there are three clients, requests.Session, urllib3 (what
+requests runs on, without its per-request environment handling) and bare http.client, because for one
+small request the HTTP library's own cost is the ceiling, and which library is a choice pendo-dbt can make.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+KEY_HEADER = "x-pendo-integration-key"
+JSON = "application/json; charset=utf-8"
+
+
+@dataclass
+class RawResult:
+    seconds: float
+    requests: int
+    failures: int
+
+
+def post_metadata(url: str, key: str, bodies: Sequence[tuple[str, bytes]], threads: int) -> RawResult:
+    """Every pre-encoded bulk body, posted with one shared requests.Session."""
+    session = _session(threads)
+    headers = {"Content-Type": JSON, KEY_HEADER: key}
+
+    def make_sender() -> Callable[[tuple[str, bytes]], bool]:
+        def send(item: tuple[str, bytes]) -> bool:
+            path, body = item
+            response = session.post(url + path, data=body, headers=headers, timeout=120)
+            return response.status_code == 200
+
+        return send
+
+    try:
+        return _drive(bodies, threads, make_sender)
+    finally:
+        session.close()
+
+
+def post_events_requests(url: str, secret: str, bodies: Sequence[bytes], threads: int) -> RawResult:
+    """One Track event per request over a shared requests.Session: the same library pendo-dbt uses."""
+    session = _session(threads)
+    headers = {"Content-Type": JSON, KEY_HEADER: secret}
+
+    def make_sender() -> Callable[[bytes], bool]:
+        def send(body: bytes) -> bool:
+            return (
+                session.post(url + "/data/track", data=body, headers=headers, timeout=120).status_code == 200
+            )
+
+        return send
+
+    try:
+        return _drive(bodies, threads, make_sender)
+    finally:
+        session.close()
+
+
+def post_events_urllib3(
+    host: str, port: int, secret: str, bodies: Sequence[bytes], threads: int
+) -> RawResult:
+    """One Track event per request through one urllib3 connection pool, shared as requests shares its own."""
+    pool = urllib3.HTTPConnectionPool(host, port, maxsize=threads, block=True, retries=False, timeout=120.0)
+    headers = {"Content-Type": JSON, KEY_HEADER: secret}
+
+    def make_sender() -> Callable[[bytes], bool]:
+        def send(body: bytes) -> bool:
+            return pool.urlopen("POST", "/data/track", body=body, headers=headers).status == 200
+
+        return send
+
+    try:
+        return _drive(bodies, threads, make_sender)
+    finally:
+        pool.close()
+
+
+def post_events_http_client(
+    host: str, port: int, secret: str, bodies: Sequence[bytes], threads: int
+) -> RawResult:
+    """One Track event per request over bare http.client, one keep-alive connection per thread."""
+    headers = {"Content-Type": JSON, KEY_HEADER: secret}
+
+    def make_sender() -> Callable[[bytes], bool]:
+        connection = http.client.HTTPConnection(host, port, timeout=120)
+
+        def send(body: bytes) -> bool:
+            connection.request("POST", "/data/track", body=body, headers=headers)
+            response = connection.getresponse()
+            response.read()
+            return response.status == 200
+
+        return send
+
+    return _drive(bodies, threads, make_sender)
+
+
+def _session(threads: int) -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=threads)
+    session.mount("http://", adapter)
+    return session
+
+
+def _drive(items: Iterable[Any], threads: int, make_sender: Callable[[], Callable[[Any], bool]]) -> RawResult:
+    """Send every item from `threads` workers; each worker gets its own sender (and so connection)."""
+    source, lock = iter(items), threading.Lock()
+    counts = {"requests": 0, "failures": 0}
+
+    def worker() -> None:
+        send, sent, failed = make_sender(), 0, 0
+        while True:
+            with lock:
+                item = next(source, None)
+            if item is None:
+                break
+            sent += 1
+            failed += 0 if send(item) else 1
+        with lock:
+            counts["requests"] += sent
+            counts["failures"] += failed
+
+    workers = [threading.Thread(target=worker, name=f"raw-{i}") for i in range(threads)]
+    start = time.perf_counter()
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return RawResult(time.perf_counter() - start, counts["requests"], counts["failures"])
