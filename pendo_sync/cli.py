@@ -288,9 +288,10 @@ def _exit(verdict: Verdict, console: Console) -> None:
 @dbt_options
 @handle_errors
 def validate(dbt: SyncOptions) -> None:
-    """Check every meta.pendo mapping in the manifest (no warehouse, no Pendo)."""
+    """Check every meta.pendo mapping in the manifest; with PENDO_INTEGRATION_KEY set, also check the
+    mapped fields against Pendo's schema (read only). Never touches the warehouse."""
     from pendo_sync.selection import nothing_selected
-    from pendo_sync.sync import load_config
+    from pendo_sync.sync import check_pendo_schema, load_config
 
     _, parsed = load_config(dbt)
     console = _console()
@@ -299,7 +300,14 @@ def validate(dbt: SyncOptions) -> None:
     if not parsed.specs:
         console.info(nothing_selected(dbt.selection))
         return
-    console.info(f"OK: {len(parsed.specs)} tagged models, no configuration problems.")
+    checked = ""
+    if os.environ.get("PENDO_INTEGRATION_KEY"):
+        for warning in check_pendo_schema(dbt, parsed.specs):
+            console.info(f"[WARNING] {warning}")
+        checked = " Mapped fields exist in Pendo (or will be created: create_agent_fields)."
+    else:
+        checked = " (Set PENDO_INTEGRATION_KEY to also check the fields against Pendo.)"
+    console.info(f"OK: {len(parsed.specs)} tagged models, no configuration problems.{checked}")
 
 
 @main.command()

@@ -121,6 +121,20 @@ def _run_models(
         write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
 
 
+def check_pendo_schema(options: SyncOptions, specs: tuple[SyncSpec, ...]) -> list[str]:
+    """`validate` with a key: mapped fields against Pendo's schema (read only); warnings, or ConfigError."""
+    metadata = [s for s in specs if isinstance(s, MetadataSpec)]
+    client = PendoClient(settings_from_env(base_url=options.pendo_url, region=options.region), options.client)
+    try:
+        schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+    finally:
+        client.close()
+    plan = plan_fields(metadata, schemas, {})
+    if plan.problems:
+        raise ConfigError(plan.problems)
+    return plan.warnings
+
+
 def _check_pendo_fields(
     specs: tuple[SyncSpec, ...],
     client: PendoClient,

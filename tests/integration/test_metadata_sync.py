@@ -294,3 +294,24 @@ def test_status_reports_synced_and_pending_rows_from_the_warehouse(
     assert "(ok); pending: 8 missing" in status.output
     assert "account model pendo_accounts: synced rows: agent 1, custom 1" in status.output
     assert "pending: 3 missing" in status.output
+
+
+def test_validate_needs_no_warehouse_and_checks_fields_against_pendo_with_a_key(project: Project) -> None:
+    for leftover in project.path.glob("*.duckdb*"):
+        leftover.unlink()  # no warehouse at all: validate reads only the manifest (and Pendo's schema)
+    with Emulator(KEY) as bare:  # a Pendo without the custom fields the suite maps
+        missing = project.sync(bare, command="validate")
+        assert missing.exit_code == 2, missing.output
+        assert "pendo_visitors" in missing.output and "plan_tier" in missing.output
+        assert "Settings > Data Mappings" in missing.output
+        no_key = project.sync(bare, command="validate", env={"PENDO_INTEGRATION_KEY": ""})
+        assert no_key.exit_code == 0, no_key.output
+        assert "Set PENDO_INTEGRATION_KEY to also check the fields" in no_key.output
+        assert [r for r in bare.requests_log if r["path"].startswith("/api/v1/metadata/schema")]
+        assert not [r for r in bare.requests_log if r["method"] == "POST"]  # validate never writes
+
+
+def test_validate_passes_when_pendo_has_the_fields(project: Project, emulator: Emulator) -> None:
+    result = project.sync(emulator, command="validate")
+    assert result.exit_code == 0, result.output
+    assert "OK: 2 tagged models, no configuration problems. Mapped fields exist in Pendo" in result.output
