@@ -14,7 +14,7 @@ from typing import Any
 
 from pendo_sync.pendo.responses import REJECTED
 from pendo_sync.prepare import Prepared
-from pendo_sync.report import RowProblem
+from pendo_sync.report import RowProblem, write_json
 
 _SHOWN = 10
 _SAMPLE_CHARS = 300
@@ -130,10 +130,7 @@ class PlanReport:
 
 
 def write_plan(report: PlanReport, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report.to_json(), indent=2, default=str), encoding="utf-8")
-    tmp.replace(path)
+    write_json(report.to_json(), path)
 
 
 def _fields(body: dict[str, Any]) -> list[str]:

@@ -94,9 +94,14 @@ class RunReport:
 
 
 def write_results(report: RunReport, path: Path) -> None:
+    write_json(report.to_json(), path)
+
+
+def write_json(data: dict[str, Any], path: Path) -> None:
+    """Write through a temporary file, so a killed run never leaves half a results file behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(report.to_json(), indent=2, sort_keys=False, default=str), encoding="utf-8")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     tmp.replace(path)
 
 
