@@ -63,6 +63,10 @@ class MetadataSpec:
     batch_size: int | None = None
 
     @property
+    def pendo_object(self) -> str:
+        return self.kind
+
+    @property
     def groups(self) -> tuple[str, ...]:
         return tuple(g for g in GROUPS if any(f.group == g for f in self.fields))
 
@@ -88,6 +92,10 @@ class EventSpec:
     properties: tuple[tuple[str, str], ...] = ()
     context: tuple[tuple[str, str], ...] = ()
     backfill: bool = True
+
+    @property
+    def pendo_object(self) -> str:
+        return "event"
 
     @property
     def columns(self) -> tuple[str, ...]:

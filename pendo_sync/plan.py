@@ -126,7 +126,7 @@ class _Planner:
 
     def plan(self, spec: SyncSpec, checks: Mapping[str, FieldCheck], relation: str) -> ModelPlan:
         model_id = spec.model.unique_id
-        plan = ModelPlan(spec.model.name, "event" if isinstance(spec, EventSpec) else spec.kind, model_id)
+        plan = ModelPlan(spec.model.name, spec.pendo_object, model_id)
         start = time.monotonic()
         try:
             if isinstance(spec, MetadataSpec):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pendo_sync import state_sql as sql
-from pendo_sync.config import EventSpec, SyncSpec
+from pendo_sync.config import SyncSpec
 from pendo_sync.selection import nothing_selected
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.sync import SyncOptions, load_config
@@ -64,7 +64,7 @@ def model_statuses(store: StateStore, specs: tuple[SyncSpec, ...]) -> list[Model
         statuses.append(
             ModelStatus(
                 model=spec.model.name,
-                object=_object(spec),
+                object=spec.pendo_object,
                 synced=synced.get(model_id, {}),
                 last_synced_at=str(last_synced[model_id]) if model_id in last_synced else None,
                 last_run_id=run[0][0] if run else None,
@@ -95,14 +95,11 @@ def run_status(options: SyncOptions, emit: Callable[[str], None]) -> list[ModelS
         if not store.exists():
             emit(f"No sync state yet (schema {store.schema_name}): run `pendo-dbt sync` first.")
             statuses = [
-                ModelStatus(s.model.name, _object(s), {}, None, None, None, None, {}) for s in parsed.specs
+                ModelStatus(s.model.name, s.pendo_object, {}, None, None, None, None, {})
+                for s in parsed.specs
             ]
         else:
             statuses = model_statuses(store, parsed.specs)
         for status in statuses:
             emit(status.line())
         return statuses
-
-
-def _object(spec: SyncSpec) -> str:
-    return "event" if isinstance(spec, EventSpec) else spec.kind

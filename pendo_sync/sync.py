@@ -109,7 +109,9 @@ def _run_models(
     ctx = RunContext(store.warehouse, store, client, writer, report.run_id, workers, options.batch_size)
     try:
         for index, spec in enumerate(specs, start=1):
-            result = ModelResult(model=spec.model.name, object=_object(spec), model_id=spec.model.unique_id)
+            result = ModelResult(
+                model=spec.model.name, object=spec.pendo_object, model_id=spec.model.unique_id
+            )
             report.models.append(result)
             _sync_model(spec, checks, ctx, relations[spec.model.unique_id], options, result)
             emit(model_line(index, len(specs), result))
@@ -190,10 +192,6 @@ def _sync_model(
         result.status, result.message = "error", str(exc)
     finally:
         result.seconds = round(time.monotonic() - start, 3)
-
-
-def _object(spec: SyncSpec) -> str:
-    return spec.kind if isinstance(spec, MetadataSpec) else "event"
 
 
 def check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:
