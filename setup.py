@@ -16,15 +16,15 @@ setup(
     install_requires=[
         "dbt-core>=1.8,<2",
         "agate>=1.7",
-        "requests>=2.28",
         "urllib3>=2",
+        "certifi",
         "jinja2>=3",
         "click>=8",
     ],
     extras_require={
         "duckdb": ["dbt-duckdb>=1.8"],
         "postgres": ["dbt-postgres>=1.8"],
-        "test": ["pytest>=7", "hypothesis>=6", "ruff>=0.5", "mypy>=1.8", "types-requests"],
+        "test": ["pytest>=7", "hypothesis>=6", "ruff>=0.5", "mypy>=1.8", "requests", "types-requests"],
     },
     entry_points={"console_scripts": ["pendo-dbt=pendo_sync.cli:main"]},
 )

@@ -218,6 +218,7 @@ def sync(
 ) -> None:
     """Send what changed in the tagged models since the last successful sync."""
     from pendo_sync.pendo.client import ClientOptions
+    from pendo_sync.progress import Progress
     from pendo_sync.sync import run_sync
 
     options = dataclasses.replace(
@@ -229,7 +230,13 @@ def sync(
         full_refresh=full_refresh,
     )
     console = _console()
-    report = run_sync(options, console.info)
+    progress = Progress(sys.stderr if console.log_format == "text" else None)
+
+    def emit(line: str) -> None:
+        progress.clear()
+        console.info(line)
+
+    report = run_sync(options, emit, progress)
     errors = sum(1 for m in report.models if m.status == "error")
     _exit(judge(report.totals(), errors, fail_on_rejected), console)
 

@@ -14,7 +14,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
@@ -27,6 +27,8 @@ MS_MAX = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 MS_LIMIT = Decimal(10) ** 15  # beyond any epoch in range, seconds or milliseconds
 _MAX_EXPONENT = 308  # the largest float is 1.8e308
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH_NAIVE = datetime(1970, 1, 1)
+_MILLISECOND = timedelta(milliseconds=1)
 _NUMERIC = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
@@ -34,7 +36,12 @@ _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 
 def coerce(value: Any, pendo_type: str) -> Any:
     """`value` (never None) as the JSON a field of `pendo_type` holds; ValueError if it has no faithful form."""
-    return _COERCERS.get(pendo_type, to_any)(value)
+    return coercer(pendo_type)(value)
+
+
+def coercer(pendo_type: str) -> Callable[[Any], Any]:
+    """The conversion for a field of `pendo_type`, looked up once per field rather than once per value."""
+    return _COERCERS.get(pendo_type, to_any)
 
 
 def to_any(value: Any) -> Any:
@@ -48,6 +55,8 @@ def to_any(value: Any) -> Any:
 
 def to_string(value: Any) -> str:
     """Anything as text: dates ISO-8601, booleans `true`/`false`, lists and objects as JSON."""
+    if type(value) is str:  # the common case first: this runs for every text value of every row
+        return _check_length(value)
     if isinstance(value, bytes):
         try:
             value = value.decode("utf-8")
@@ -83,6 +92,8 @@ def to_number(value: Any) -> int | float:
 
     Floats stay floats: a large whole float is not exactly the integer its digits suggest.
     """
+    if type(value) is int and -INT_LIMIT <= value < INT_LIMIT:
+        return value
     number = _decimal(value)
     if isinstance(value, float):
         return value
@@ -92,6 +103,8 @@ def to_number(value: Any) -> int | float:
 
 
 def to_integer(value: Any) -> int:
+    if type(value) is int and -INT_LIMIT <= value < INT_LIMIT:
+        return value
     number = _decimal(value)
     if number != number.to_integral_value():
         raise ValueError("not a whole number")
@@ -101,6 +114,8 @@ def to_integer(value: Any) -> int:
 
 
 def to_float(value: Any) -> float:
+    if type(value) is float and math.isfinite(value):
+        return value
     return _finite_float(_decimal(value))
 
 
@@ -158,9 +173,7 @@ def json_value(value: Any) -> Any:
 
 def epoch_ms(value: datetime) -> int:
     """Integer milliseconds since 1970 UTC, floored, exact for any year (no float round trip)."""
-    aware = value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    delta = aware - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return (value - (_EPOCH_NAIVE if value.tzinfo is None else _EPOCH)) // _MILLISECOND
 
 
 def _decimal(value: Any) -> Decimal:

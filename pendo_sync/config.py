@@ -10,6 +10,7 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Union
 
 from pendo_sync.errors import ConfigError, Problem
@@ -66,14 +67,14 @@ class MetadataSpec:
     def pendo_object(self) -> str:
         return self.kind
 
-    @property
+    @cached_property  # computed once: the sync reads it per row (a frozen dataclass allows this cache)
     def groups(self) -> tuple[str, ...]:
         return tuple(g for g in GROUPS if any(f.group == g for f in self.fields))
 
     def group_fields(self, group: str) -> tuple[FieldMapping, ...]:
         return tuple(f for f in self.fields if f.group == group)
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         return _unique((self.id_column, *(f.column for f in self.fields)))
 
@@ -97,7 +98,7 @@ class EventSpec:
     def pendo_object(self) -> str:
         return "event"
 
-    @property
+    @cached_property
     def columns(self) -> tuple[str, ...]:
         optional = (self.event_name_column, self.account_id_column)
         return _unique(

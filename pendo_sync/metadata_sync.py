@@ -79,7 +79,7 @@ def _fingerprint(spec: MetadataSpec, group: str) -> str:
 def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tuple[Any, ...]]) -> Batch:
     """Prepared payloads -> one bulk request per group; rows decided locally are settled at once."""
     prepared = prepare_metadata(spec, types, rows)
-    batch = Batch(rows=prepared.rows, replaced=prepared.replaced)
+    batch = Batch(rows=prepared.rows, sending=prepared.sending, replaced=prepared.replaced)
     batch.unkeyed.extend(prepared.unkeyed)
     for rejection in prepared.rejected:
         batch.settle(rejection.group, rejection.key, REJECTED, reason=rejection.reason)
@@ -89,7 +89,7 @@ def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tu
         if payloads:
             ids = [p.key for p in payloads]
             send = _sender(ctx, spec, group, [p.body for p in payloads], ids)
-            batch.add_request(Request(group, ids, send), {p.key: p.row_hash for p in payloads})
+            batch.requests.append(Request(group, ids, [p.row_hash for p in payloads], send))
     return batch
 
 

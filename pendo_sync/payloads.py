@@ -8,12 +8,12 @@ UTC), decimals as numbers, everything else as-is or text.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from pendo_sync.coercion import coerce, epoch_ms, json_value
+from pendo_sync.coercion import coercer, epoch_ms, json_value
 
 ID_FIELD = {"visitor": "visitorId", "account": "accountId"}
 
@@ -31,20 +31,35 @@ def record_id(raw: Any, column: str) -> str:
     return text
 
 
-def metadata_values(fields: Sequence[tuple[str, str, str, Any]], nulls: str) -> dict[str, Any]:
-    """`values` of one record from (Pendo field, column, Pendo type, raw value).
+class MappedField(NamedTuple):
+    """One Pendo field of a group: where its value sits in a diff row, and its conversion (found once)."""
+
+    field: str
+    column: str
+    pendo_type: str
+    position: int  # of its value in a diff row
+    convert: Callable[[Any], Any]
+
+
+def mapped_field(field: str, column: str, pendo_type: str, position: int) -> MappedField:
+    return MappedField(field, column, pendo_type, position, coercer(pendo_type))
+
+
+def metadata_values(row: Sequence[Any], fields: Sequence[MappedField], nulls: str) -> dict[str, Any]:
+    """`values` of one record: each field's value taken from `row` and converted to its Pendo type.
 
     A null is left out with `nulls: skip` (Pendo keeps what it has) and sent as JSON null with
     `nulls: clear` (Pendo clears the field). Any other value is coerced to the field's type.
     """
     values: dict[str, Any] = {}
-    for field, column, pendo_type, raw in fields:
+    for field, column, pendo_type, position, convert in fields:
+        raw = row[position]
         if raw is None:
             if nulls == "clear":
                 values[field] = None
             continue
         try:
-            values[field] = coerce(raw, pendo_type)
+            values[field] = convert(raw)
         except ValueError as exc:
             raise RowRejected(
                 f"column '{column}' value {_show(raw)} rejected for Pendo {pendo_type or 'untyped'} "

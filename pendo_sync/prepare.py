@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from pendo_sync.config import EventSpec, MetadataSpec
 from pendo_sync.payloads import (
     PROPERTIES_DISPLAY_LIMIT,
     RowRejected,
+    mapped_field,
     metadata_entry,
     metadata_values,
     record_id,
@@ -26,8 +27,7 @@ EVENT_GROUP = "event"
 FieldTypes = Mapping[tuple[str, str], str]  # (group, Pendo field) -> Pendo type
 
 
-@dataclass(frozen=True)
-class Payload:
+class Payload(NamedTuple):  # a tuple: one is made per row and group, and a dataclass costs 3x to make
     """One record's body for one Pendo group (a bulk-metadata entry, or a whole Track event)."""
 
     key: str
@@ -52,6 +52,7 @@ class Prepared:
     nothing_to_send: list[tuple[str, str, str | None]] = field(default_factory=list)  # group, key, hash
     unkeyed: list[str] = field(default_factory=list)  # reasons of rows with a null or blank id
     replaced: dict[str, set[str]] = field(default_factory=dict)  # by group: keys whose state row is replaced
+    sending: int = 0  # rows with at least one payload
     oversized: int = 0  # events whose properties exceed Pendo's display limit
 
 
@@ -62,34 +63,40 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
     keeps one hash per group, so a changed row resends every mapped field of that group.
     """
     width = len(spec.columns)
-    groups = list(enumerate(spec.groups))  # computed once: it is a property, and this loop runs per row
-    typed = {g: [(f.field, f.column, types[(g, f.field)]) for f in spec.group_fields(g)] for _, g in groups}
-    prepared = Prepared(rows=len(rows), payloads={g: [] for _, g in groups})
+    position = {column: 1 + i for i, column in enumerate(spec.columns)}
+    prepared = Prepared(rows=len(rows))
+    plan = []  # per group: where its hash sits in the row, its fields, and where its payloads go
+    for index, group in enumerate(spec.groups):
+        fields = [
+            mapped_field(f.field, f.column, types[(group, f.field)], position[f.column])
+            for f in spec.group_fields(group)
+        ]
+        plan.append((group, 1 + width + 2 * index, fields, prepared.payloads.setdefault(group, [])))
+    kind, nulls = spec.kind, spec.nulls
     for row in rows:
         try:
             key = record_id(row[0], spec.id_column)
         except RowRejected as exc:
             prepared.unkeyed.append(str(exc))
             continue
-        by_column = dict(zip(spec.columns, row[1 : 1 + width]))
-        for index, group in groups:
-            row_hash, change = row[1 + width + 2 * index], row[2 + width + 2 * index]
+        sending = False
+        for group, at, fields, payloads in plan:
+            change = row[at + 1]
             if not change:
                 continue
             if change == "changed":
                 prepared.replaced.setdefault(group, set()).add(key)
-            fields = [
-                (name, column, pendo_type, by_column[column]) for name, column, pendo_type in typed[group]
-            ]
             try:
-                values = metadata_values(fields, spec.nulls)
+                values = metadata_values(row, fields, nulls)
             except RowRejected as exc:
                 prepared.rejected.append(Rejection(group, key, str(exc)))
                 continue
             if not values:
-                prepared.nothing_to_send.append((group, key, row_hash))
+                prepared.nothing_to_send.append((group, key, row[at]))
                 continue
-            prepared.payloads[group].append(Payload(key, metadata_entry(spec.kind, key, values), row_hash))
+            payloads.append(Payload(key, metadata_entry(kind, key, values), row[at]))
+            sending = True
+        prepared.sending += sending
     return prepared
 
 
@@ -120,4 +127,5 @@ def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
         if len(json.dumps(event["properties"], separators=(",", ":")).encode()) > PROPERTIES_DISPLAY_LIMIT:
             prepared.oversized += 1
         prepared.payloads[EVENT_GROUP].append(Payload(key, event, None))
+    prepared.sending = len(prepared.payloads[EVENT_GROUP])
     return prepared

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pendo_sync.pendo.client import PendoClient
+from pendo_sync.progress import Progress
 from pendo_sync.state import StateStore
 from pendo_sync.warehouse import Warehouse
 
@@ -53,3 +54,4 @@ class RunContext:
     run_id: str
     workers: int
     batch_size: int
+    progress: Progress

@@ -21,40 +21,69 @@ UNSENT = "unsent"
 
 @dataclass
 class Request:
-    """One HTTP call covering `ids` of one Pendo group; `send` returns an outcome per id."""
+    """One task for a worker covering `ids` of one Pendo group (a bulk call, or a run of Track events);
+    `send` returns an outcome per id, in the order of `ids`."""
 
     group: str
     ids: list[str]
+    hashes: list[str | None]  # by position in `ids`: what state records once Pendo acknowledged the row
     send: Callable[[], list[RowOutcome]]
 
 
 @dataclass
 class Batch:
     rows: int = 0
-    outcomes: dict[str, list[str]] = field(default_factory=dict)
-    hashes: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    sending: int = 0  # rows with at least one request
     requests: list[Request] = field(default_factory=list)
     acknowledged: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
     # by group: keys that already have a state row (deleted before the insert); none for new rows and events
     replaced: dict[str, set[str]] = field(default_factory=dict)
     problems: dict[str, list[RowOutcome]] = field(default_factory=dict)
+    # by row key, its outcomes other than `updated`: from Pendo (`answered`) or decided here (`settled`).
+    # Only these rows need their groups' outcomes combined; every other row sent was updated.
+    answered: dict[str, list[str]] = field(default_factory=dict)
+    settled: dict[str, list[str]] = field(default_factory=dict)
     unkeyed: list[str] = field(default_factory=list)  # reasons of rows rejected for a null or blank id
     remaining: int = 0
-
-    def add_request(self, request: Request, hashes: dict[str, str | None]) -> None:
-        self.requests.append(request)
-        for key in request.ids:
-            self.hashes[(request.group, key)] = hashes[key]
 
     def settle(
         self, group: str, key: str, outcome: str, row_hash: str | None = None, reason: str = ""
     ) -> None:
         """Record an outcome decided without Pendo (rejected locally, or nothing to send)."""
-        self.outcomes.setdefault(key, []).append(outcome)
+        self.settled.setdefault(key, []).append(outcome)
         if outcome == UNSENT:
             self.acknowledged.setdefault(group, []).append((key, row_hash))
         else:
             self.problems.setdefault(group, []).append(RowOutcome(key, outcome, reason))
+
+    def answer(self, request: Request, outcomes: list[RowOutcome]) -> None:
+        """Pendo's outcomes for one request: acknowledged rows go to state, the others are problems."""
+        acknowledged = self.acknowledged.setdefault(request.group, [])
+        for outcome, row_hash in zip(outcomes, request.hashes):
+            if outcome.outcome == UPDATED:
+                acknowledged.append((outcome.record_id, row_hash))
+            else:
+                self.problems.setdefault(request.group, []).append(outcome)
+                self.answered.setdefault(outcome.record_id, []).append(outcome.outcome)
+        self.remaining -= 1
+
+    def count(self, result: ModelResult) -> None:
+        """Each row once, with the worst outcome of its groups (see report.py)."""
+        result.changed += self.rows
+        result.sent += self.sending
+        sent_keys = {key for request in self.requests for key in request.ids} if self.settled else set()
+        combined = 0  # rows sent whose outcome is counted below rather than as plainly updated
+        for key in self.answered.keys() | self.settled.keys():
+            outcomes = self.answered.get(key, []) + self.settled.get(key, [])
+            was_sent = key in self.answered or key in sent_keys
+            result.count(next((o for o in SEVERITY if o in outcomes), UPDATED if was_sent else UNSENT))
+            combined += was_sent
+        result.updated += self.sending - combined
+        for group, problems in self.problems.items():
+            result.problems.extend(RowProblem(p.record_id, group, p.outcome, p.reason) for p in problems)
+        for reason in self.unkeyed:
+            result.count(REJECTED)
+            result.problems.append(RowProblem(None, "*", REJECTED, reason))
 
 
 class BatchSender:
@@ -63,10 +92,10 @@ class BatchSender:
         self.inflight: dict[Future[list[RowOutcome]], tuple[Batch, Request]] = {}
 
     def run(self, batches: Iterable[Batch], *, max_inflight: int) -> None:
+        self.ctx.progress.start(self.result.model, self.result.rows_in_model)
         with ThreadPoolExecutor(self.ctx.workers, thread_name_prefix="pendo-sync-http") as pool:
             try:
                 for batch in batches:
-                    self.result.changed += batch.rows
                     batch.remaining = len(batch.requests)
                     for request in batch.requests:
                         self.inflight[pool.submit(request.send)] = (batch, request)
@@ -80,20 +109,14 @@ class BatchSender:
                     future.cancel()
                 raise
             finally:
+                self.ctx.progress.clear()
                 self.ctx.writer.flush()
 
     def _drain(self) -> None:
         done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
         for future in done:
             batch, request = self.inflight.pop(future)
-            for outcome in future.result():
-                batch.outcomes.setdefault(outcome.record_id, []).append(outcome.outcome)
-                if outcome.outcome == UPDATED:
-                    row_hash = batch.hashes[(request.group, outcome.record_id)]
-                    batch.acknowledged.setdefault(request.group, []).append((outcome.record_id, row_hash))
-                else:
-                    batch.problems.setdefault(request.group, []).append(outcome)
-            batch.remaining -= 1
+            batch.answer(request, future.result())
             self._finish_if_done(batch)
 
     def _finish_if_done(self, batch: Batch) -> None:
@@ -102,13 +125,5 @@ class BatchSender:
         store, run_id = self.ctx.store, self.ctx.run_id
         self.ctx.writer.submit(store.record, self.model_id, batch.acknowledged, run_id, batch.replaced)
         self.ctx.writer.submit(store.record_outcomes, run_id, self.model_id, batch.problems)
-        sent = {key for request in batch.requests for key in request.ids}
-        self.result.sent += len(sent)
-        for outcomes in batch.outcomes.values():
-            worst = next((o for o in SEVERITY if o in outcomes), UNSENT)
-            self.result.count(worst)
-        for group, problems in batch.problems.items():
-            self.result.problems.extend(RowProblem(p.record_id, group, p.outcome, p.reason) for p in problems)
-        for reason in batch.unkeyed:
-            self.result.count(REJECTED)
-            self.result.problems.append(RowProblem(None, "*", REJECTED, reason))
+        batch.count(self.result)
+        self.ctx.progress.update(self.result.changed)

@@ -18,6 +18,7 @@ from pendo_sync.manifest import Manifest, load_manifest
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.schema import FieldCheck, plan_fields
+from pendo_sync.progress import Progress
 from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
 from pendo_sync.run_context import RunContext, StateWriter
 from pendo_sync.selection import Selection, nothing_selected, select_models
@@ -50,7 +51,8 @@ def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
     return manifest, parse_models(tagged)
 
 
-def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
+def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None) -> RunReport:
+    """`progress` draws while a model sends (see progress.py); `emit` must erase it before printing."""
     manifest, parsed = load_config(options)
     settings = settings_from_env(base_url=options.pendo_url, region=options.region)
     if any(isinstance(s, EventSpec) for s in parsed.specs) and not settings.track_secret:
@@ -80,7 +82,17 @@ def run_sync(options: SyncOptions, emit: Emit) -> RunReport:
             checks = _check_pendo_fields(parsed.specs, client, column_types, report, emit)
             store = StateStore(warehouse, state_schema(manifest, warehouse))
             with store.lock():
-                _run_models(parsed.specs, checks, relations, store, client, report, options, emit)
+                _run_models(
+                    parsed.specs,
+                    checks,
+                    relations,
+                    store,
+                    client,
+                    report,
+                    options,
+                    emit,
+                    progress or Progress(None),
+                )
         finally:
             client.close()
         emit(summary_line(report))
@@ -96,6 +108,7 @@ def _run_models(
     report: RunReport,
     options: SyncOptions,
     emit: Emit,
+    progress: Progress,
 ) -> None:
     """Sync each model in turn, under the state lock; the run is recorded even when it stops early."""
     store.ensure()
@@ -106,7 +119,9 @@ def _run_models(
     )
     writer = StateWriter()
     workers = options.client.workers
-    ctx = RunContext(store.warehouse, store, client, writer, report.run_id, workers, options.batch_size)
+    ctx = RunContext(
+        store.warehouse, store, client, writer, report.run_id, workers, options.batch_size, progress
+    )
     try:
         for index, spec in enumerate(specs, start=1):
             result = ModelResult(

@@ -147,7 +147,7 @@ class Warehouse:
                 rows = cursor.fetchmany(size)
                 if not rows:
                     return
-                yield [tuple(r) for r in rows]
+                yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
         finally:
             self._end(handle, cursor, commit=False)
 

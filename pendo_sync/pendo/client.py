@@ -1,25 +1,33 @@
 """HTTP to Pendo: pooled keep-alive connections, retries with backoff, and per-row outcomes.
 
-Thread-safe for concurrent calls: the sync submits batches from a worker pool. Retries (429 honouring
-Retry-After, 408, 5xx, dropped connections) are urllib3's, a well-kept implementation, rather than a loop
-of our own; pacing.py adapts the rate and gives up when Pendo stays unusable. A bulk request Pendo
-rejects whole (400) is split in halves until the bad rows are isolated, so one bad row costs only itself.
-Errors name headers, never their values, so the key cannot leak through a message.
+Thread-safe for concurrent calls: the sync submits batches from a worker pool. Requests go straight
+through urllib3 (the transport under `requests`): per request, `requests` costs 3.4x urllib3's CPU, which
+dominated event syncs (one request per event; docs/decisions/0006). Proxies and CA bundles are read from
+the environment as `requests` reads them. Retries (429 honouring Retry-After, 408, 5xx, dropped
+connections) are urllib3's, rather than a loop of our own; pacing.py adapts the rate per endpoint and gives
+up when Pendo stays unusable. A bulk request Pendo rejects whole (400) is split in halves until the bad
+rows are isolated, so one bad row costs only itself. Errors name headers, never their values, so the key
+cannot leak through a message.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-import requests
-from requests.adapters import HTTPAdapter
+import certifi
+import urllib3
+from urllib3.exceptions import HTTPError
 
 from pendo_sync.errors import PendoAuthError, PendoError
-from pendo_sync.pendo.pacing import RETRY_STATUSES, AdaptiveLimiter, Health, retry_policy
+from pendo_sync.pendo.pacing import RETRY_STATUSES, AdaptiveLimiter, Health, PendoRetry, retry_policy
 from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED, RowOutcome, parse_bulk_response, snippet
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.settings import PendoSettings, Secret
@@ -42,20 +50,22 @@ class PendoClient:
     def __init__(self, settings: PendoSettings, options: ClientOptions | None = None) -> None:
         options = options or ClientOptions()
         self.settings = settings
-        self.timeout = (CONNECT_TIMEOUT, options.timeout)
-        self.limiter = AdaptiveLimiter(options.max_rps, options.workers)
+        self.options = options
         self.health = Health(options.retry_budget)
-        self.session = requests.Session()
-        adapter = HTTPAdapter(
-            pool_connections=2,
-            pool_maxsize=max(options.workers, 1),
-            max_retries=retry_policy(self.limiter, self.health, options.retries),
-        )
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=options.timeout)
+        self._endpoints: dict[str, tuple[AdaptiveLimiter, PendoRetry]] = {}  # Pendo limits each separately
+        self._lock = threading.Lock()
+        self._api_pool = _pool_for(settings.api_url, options)
+        same_host = settings.track_url == settings.api_url
+        self._track_pool = self._api_pool if same_host else _pool_for(settings.track_url, options)
 
     def close(self) -> None:
-        self.session.close()
+        self._api_pool.clear()
+        self._track_pool.clear()
+
+    def limiter(self, endpoint: str) -> AdaptiveLimiter:
+        """The pacing of one endpoint (e.g. `metadata/visitor/custom`, `track`)."""
+        return self._endpoint(endpoint)[0]
 
     def post_metadata(
         self, kind: str, group: str, entries: Sequence[dict[str, Any]], ids: Sequence[str], *, create: bool
@@ -67,17 +77,25 @@ class PendoClient:
         url = f"{self.settings.api_url}/api/v1/metadata/{kind}/{group}/value"
         if create:
             url += "?create=true"
+        endpoint = f"metadata/{kind}/{group}"
         try:
-            response = self._send("POST", url, _json_bytes(list(entries)), self.settings.integration_key)
-        except requests.RequestException as exc:
+            response = self._send(
+                self._api_pool,
+                "POST",
+                url,
+                endpoint,
+                _json_bytes(list(entries)),
+                self.settings.integration_key,
+            )
+        except HTTPError as exc:
             return [RowOutcome(i, FAILED, _no_answer(exc)) for i in ids]
-        if response.status_code == 400 and len(ids) > 1:
+        if response.status == 400 and len(ids) > 1:
             half = len(ids) // 2
             log.debug("Pendo rejected a batch of %d whole; splitting it to isolate the bad rows", len(ids))
             return self.post_metadata(
                 kind, group, entries[:half], ids[:half], create=create
             ) + self.post_metadata(kind, group, entries[half:], ids[half:], create=create)
-        return parse_bulk_response(response.status_code, response.content, ids)
+        return parse_bulk_response(response.status, response.data, ids)
 
     def get_schema(self, kind: str) -> KindSchema:
         """`GET /api/v1/metadata/schema/{kind}`; PendoError when Pendo gives no readable schema."""
@@ -100,67 +118,104 @@ class PendoClient:
     def _admin(self, method: str, url: str, body: bytes | None, what: str) -> bytes:
         """A schema call the whole run depends on: anything but 200 is a PendoError saying `what` failed."""
         try:
-            response = self._send(method, url, body, self.settings.integration_key)
-        except requests.RequestException as exc:
-            raise PendoError(f"No answer from Pendo to {what} ({type(exc).__name__})") from None
-        if response.status_code != 200:
-            raise PendoError(
-                f"Pendo answered HTTP {response.status_code} to {what}{snippet(response.content)}"
+            response = self._send(
+                self._api_pool, method, url, "metadata/schema", body, self.settings.integration_key
             )
-        return bytes(response.content)
+        except HTTPError as exc:
+            raise PendoError(f"No answer from Pendo to {what} ({type(exc).__name__})") from None
+        if response.status != 200:
+            raise PendoError(f"Pendo answered HTTP {response.status} to {what}{snippet(response.data)}")
+        return bytes(response.data)
 
-    def post_track(self, event_id: str, event: dict[str, Any]) -> list[RowOutcome]:
+    def post_track(self, event_id: str, event: dict[str, Any]) -> RowOutcome:
         """One Track event (Pendo takes no batches); 200 means Pendo received it."""
         url = f"{self.settings.track_url}/data/track"
         try:
             response = self._send(
-                "POST", url, _json_bytes(event), self.settings.track_secret, "PENDO_TRACK_EVENT_SECRET"
+                self._track_pool,
+                "POST",
+                url,
+                "track",
+                _json_bytes(event),
+                self.settings.track_secret,
+                "PENDO_TRACK_EVENT_SECRET",
             )
-        except requests.RequestException as exc:
-            return [RowOutcome(event_id, FAILED, _no_answer(exc))]
-        if response.status_code == 200:
-            return [RowOutcome(event_id, UPDATED)]
-        outcome = REJECTED if response.status_code in (400, 413, 422) else FAILED
-        return [
-            RowOutcome(
-                event_id, outcome, f"Pendo answered HTTP {response.status_code}{snippet(response.content)}"
-            )
-        ]
+        except HTTPError as exc:
+            return RowOutcome(event_id, FAILED, _no_answer(exc))
+        if response.status == 200:
+            return RowOutcome(event_id, UPDATED)
+        outcome = REJECTED if response.status in (400, 413, 422) else FAILED
+        return RowOutcome(event_id, outcome, f"Pendo answered HTTP {response.status}{snippet(response.data)}")
 
     def _send(
         self,
+        pool: urllib3.PoolManager,
         method: str,
         url: str,
+        endpoint: str,
         body: bytes | None,
         key: Secret,
         secret_name: str = "PENDO_INTEGRATION_KEY",
-    ) -> requests.Response:
-        """One request after urllib3's retries, paced by the limiter; raises PendoAuthError on a refused key."""
+    ) -> urllib3.BaseHTTPResponse:
+        """One request after urllib3's retries, paced by its endpoint's limiter; raises PendoAuthError on a
+        refused key."""
         self.health.check()
+        limiter, retry = self._endpoint(endpoint)
         headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: key.reveal()}
         try:
-            with self.limiter.slot():
-                response = self.session.request(method, url, data=body, headers=headers, timeout=self.timeout)
-        except requests.RequestException:
+            with limiter.slot():
+                response = pool.request(
+                    method, url, body=body, headers=headers, retries=retry, timeout=self.timeout
+                )
+        except HTTPError:
             self.health.failure()
             self.health.check()
             raise
-        if response.status_code in RETRY_STATUSES:
+        if response.status in RETRY_STATUSES:
             self.health.failure()
             self.health.check()
         else:
             self.health.success()
-            self.limiter.succeeded()
-        log.debug("%s %s -> %s", method, url.split("?")[0], response.status_code)
-        if response.status_code in (401, 403):
+            limiter.succeeded()
+        log.debug("%s %s -> %s", method, url.split("?")[0], response.status)
+        if response.status in (401, 403):
             raise PendoAuthError(
-                f"Pendo refused the key (HTTP {response.status_code} from {url.split('?')[0]}). Check "
+                f"Pendo refused the key (HTTP {response.status} from {url.split('?')[0]}). Check "
                 f"{secret_name} and that PENDO_REGION (or PENDO_BASE_URL) matches your subscription."
             )
         return response
 
+    def _endpoint(self, endpoint: str) -> tuple[AdaptiveLimiter, PendoRetry]:
+        """One endpoint's limiter and the retry policy that slows it on 429, made on first use."""
+        with self._lock:
+            paced = self._endpoints.get(endpoint)
+            if paced is None:
+                limiter = AdaptiveLimiter(self.options.max_rps, self.options.workers)
+                paced = self._endpoints[endpoint] = (
+                    limiter,
+                    retry_policy(limiter, self.health, self.options.retries),
+                )
+            return paced
 
-def _no_answer(exc: requests.RequestException) -> str:
+
+def _pool_for(url: str, options: ClientOptions) -> urllib3.PoolManager:
+    """Keep-alive connections to one Pendo host, through the proxy the environment names for it
+    (HTTPS_PROXY, NO_PROXY), trusting REQUESTS_CA_BUNDLE or SSL_CERT_FILE if set: what `requests` does."""
+    parts = urlsplit(url)
+    settings: dict[str, Any] = {
+        "maxsize": max(options.workers, 1),
+        "block": True,
+        "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE")
+        or os.environ.get("SSL_CERT_FILE")
+        or certifi.where(),
+    }
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+        return urllib3.ProxyManager(proxy, **settings)
+    return urllib3.PoolManager(**settings)
+
+
+def _no_answer(exc: HTTPError) -> str:
     return f"no answer from Pendo after retries ({type(exc).__name__})"
 
 

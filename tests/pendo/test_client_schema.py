@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from pendo_sync.errors import PendoAuthError, PendoError
 from pendo_sync.pendo.client import ClientOptions, PendoClient
@@ -56,20 +57,31 @@ def test_refused_field_creation_is_a_pendo_error(emu: Emulator) -> None:
         client_for(emu.url).create_fields("visitor", "agent", [PendoField("tags", "list")])
 
 
-class _Canned(BaseAdapter):
-    """Answers every request with one status and body, as a misbehaving Pendo (or proxy) might."""
+@contextmanager
+def canned(status: int, body: bytes, seen: list[str] | None = None) -> Iterator[str]:
+    """A loopback server answering every request with one status and body, as a misbehaving Pendo (or a
+    proxy in front of it) might; yields its URL and appends each request's target to `seen`."""
 
-    def __init__(self, status: int, body: bytes) -> None:
-        super().__init__()
-        self.status, self.body = status, body
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if seen is not None:
+                seen.append(self.path)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
-    def send(self, request: requests.PreparedRequest, **kwargs: object) -> requests.Response:
-        response = requests.Response()
-        response.status_code, response._content, response.url = self.status, self.body, str(request.url)
-        return response
+        def log_message(self, *args: object) -> None:
+            pass
 
-    def close(self) -> None:
-        pass
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 @pytest.mark.parametrize(
@@ -83,13 +95,23 @@ class _Canned(BaseAdapter):
     ],
 )
 def test_an_unreadable_schema_is_a_pendo_error(status: int, body: bytes, message: str) -> None:
-    client = client_for("https://app.pendo.io")
-    client.session.mount("https://", _Canned(status, body))
-    with pytest.raises(PendoError, match=message):
-        client.get_schema("visitor")
+    with canned(status, body) as url, pytest.raises(PendoError, match=message):
+        client_for(url).get_schema("visitor")
 
 
 def test_no_answer_is_a_pendo_error() -> None:
     client = client_for("http://127.0.0.1:9")  # the discard port: nothing listens
     with pytest.raises(PendoError, match="No answer from Pendo to reading the visitor metadata schema"):
         client.get_schema("visitor")
+
+
+def test_requests_go_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[str] = []
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with canned(200, b'{"custom": {"plan": {"type": "string"}}}', seen) as proxy:
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, proxy)
+        schema = client_for("http://pendo.invalid").get_schema("visitor")
+    assert schema.find("custom", "plan") == PendoField("plan", "string")
+    assert seen == ["http://pendo.invalid/api/v1/metadata/schema/visitor"]  # a forward proxy's request line

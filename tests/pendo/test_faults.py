@@ -78,7 +78,10 @@ def test_429_lowers_rate_and_concurrency(emulator: Emulator) -> None:
     faults(emulator, {"match": BULK, "times": 1, "status": 429, "retry_after": 0})
     client = client_for(emulator, max_rps=100, workers=4)
     assert post(client) == [UPDATED] * 8
-    assert client.limiter.rps < 100 and client.limiter.concurrency == 2
+    throttled = client.limiter("metadata/visitor/custom")
+    assert throttled.rps < 100 and throttled.concurrency == 2
+    untouched = client.limiter("track")  # Pendo limits each endpoint on its own: so do we
+    assert (untouched.rps, untouched.concurrency) == (100, 4)
 
 
 @pytest.mark.parametrize("how", ["empty", "truncated", "non_json", "bad_counts"])

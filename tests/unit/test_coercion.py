@@ -292,3 +292,22 @@ def test_untyped_fields_get_natural_json() -> None:
     assert coerce(date(1970, 1, 2), "") == 86_400_000
     assert coerce("x", "hyperlink") == "x"  # a type we do not know is treated as untyped
     assert coerce([1, Decimal("2")], "") == [1, 2]
+
+
+def _outcome(pendo_type: str, value: Any) -> tuple[type, Any]:
+    try:
+        converted = coerce(value, pendo_type)
+    except ValueError:
+        return ValueError, None
+    return type(converted), converted
+
+
+@given(st.integers(min_value=-(2**70), max_value=2**70), st.sampled_from(["integer", "number", "float"]))
+def test_native_ints_convert_exactly_as_the_same_decimal(value: int, pendo_type: str) -> None:
+    # ints take a fast path that skips Decimal; it must not change any answer
+    assert _outcome(pendo_type, value) == _outcome(pendo_type, Decimal(value))
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_native_floats_convert_exactly_as_the_same_decimal(value: float) -> None:
+    assert _outcome("float", value) == _outcome("float", Decimal(value))

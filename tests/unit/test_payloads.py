@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pendo_sync.payloads import RowRejected, epoch_ms, json_value, metadata_entry, metadata_values, record_id
+from pendo_sync.payloads import (
+    RowRejected,
+    epoch_ms,
+    json_value,
+    mapped_field,
+    metadata_entry,
+    metadata_values,
+    record_id,
+)
 
 
 def test_record_id_rejects_null_and_blank_but_keeps_text_exact() -> None:
@@ -23,9 +31,9 @@ def test_record_id_rejects_null_and_blank_but_keeps_text_exact() -> None:
 
 
 def test_nulls_skip_leaves_fields_out_and_clear_sends_null() -> None:
-    fields = [("plan", "plan", "string", "pro"), ("seats", "seats", "integer", None)]
-    assert metadata_values(fields, "skip") == {"plan": "pro"}
-    assert metadata_values(fields, "clear") == {"plan": "pro", "seats": None}
+    fields = [mapped_field("plan", "plan", "string", 1), mapped_field("seats", "seats", "integer", 2)]
+    assert metadata_values(("u1", "pro", None), fields, "skip") == {"plan": "pro"}
+    assert metadata_values(("u1", "pro", None), fields, "clear") == {"plan": "pro", "seats": None}
 
 
 def test_a_bad_value_rejects_the_row_naming_column_and_value() -> None:
@@ -33,7 +41,7 @@ def test_a_bad_value_rejects_the_row_naming_column_and_value() -> None:
         RowRejected,
         match=r"column 'score' value nan rejected for Pendo untyped field 'score': NaN and infinity",
     ):
-        metadata_values([("score", "score", "", float("nan"))], "skip")
+        metadata_values((float("nan"),), [mapped_field("score", "score", "", 0)], "skip")
 
 
 def test_values_become_json_native() -> None:

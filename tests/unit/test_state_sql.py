@@ -26,7 +26,10 @@ def test_separator_cannot_shift_between_columns() -> None:
     assert encoded("a|", "b") != encoded("a", "|b")
 
 
-TEXT = st.none() | st.text(st.characters(blacklist_characters="\x00"), max_size=6)
+# Warehouse text is valid UTF-8: no NUL (DuckDB ends strings there), no lone surrogates (no UTF-8 form).
+TEXT = st.none() | st.text(
+    st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=6
+)
 
 
 @given(st.lists(TEXT, min_size=2, max_size=2), st.lists(TEXT, min_size=2, max_size=2))

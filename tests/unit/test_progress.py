@@ -1,0 +1,48 @@
+"""The progress line: drawn on a terminal only, overwritten in place, erased before other output."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from pendo_sync import progress as progress_module
+from pendo_sync.progress import Progress, line
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_line_shows_done_total_rate_and_eta() -> None:
+    assert line("visitors", 250_000, 1_000_000, 10.0) == (
+        "visitors: 250,000 / 1,000,000 rows (25%), 25,000 rows/s, ETA 0:30"
+    )
+    assert line("visitors", 0, 0, 0.0) == "visitors: 0 / 0 rows, 0 rows/s"
+    assert line("events", 10, 5, 1.0) == "events: 10 / 5 rows (100%), 10 rows/s"  # never over 100%, no ETA
+
+
+def test_quiet_when_not_a_terminal() -> None:
+    stream = io.StringIO()
+    shown = Progress(stream)
+    shown.start("visitors", 10)
+    shown.update(5)
+    shown.clear()
+    assert stream.getvalue() == ""
+
+
+def test_a_terminal_gets_one_line_redrawn_in_place_then_erased(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(progress_module, "REDRAW_EVERY", 0.0)
+    stream = Terminal()
+    shown = Progress(stream)
+    shown.start("visitors", 1_000)
+    shown.update(500)
+    shown.update(1_000)
+    shown.clear()
+    text = stream.getvalue()
+    assert "\n" not in text
+    assert "visitors: 500 / 1,000 rows (50%)" in text and "visitors: 1,000 / 1,000 rows (100%)" in text
+    assert text.endswith("\r")  # erased: the cursor is back at the start of a blank line
+    last_draw = text.rsplit("\r", 2)[-2]
+    assert last_draw.strip() == ""
