@@ -12,7 +12,7 @@ from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec
 from pendo_sync.metadata_sync import profile_keys, refuse
 from pendo_sync.payloads import PROPERTIES_DISPLAY_LIMIT
-from pendo_sync.pendo.responses import REJECTED
+from pendo_sync.pendo.responses import REJECTED, RowOutcome
 from pendo_sync.prepare import EVENT_GROUP, Payload, prepare_events
 from pendo_sync.report import ModelResult
 from pendo_sync.run_context import RunContext
@@ -84,4 +84,10 @@ def _batch(spec: EventSpec, ctx: RunContext, rows: list[tuple[Any, ...]], oversi
 
 
 def _sender(ctx: RunContext, task: list[Payload]) -> Any:
-    return lambda: [ctx.client.post_track(p.key, p.body) for p in task]
+    """The task's events sent one after another; returns those Pendo did not receive."""
+
+    def send() -> list[RowOutcome]:
+        outcomes = (ctx.client.post_track(p.key, p.body) for p in task)
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    return send

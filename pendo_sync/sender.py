@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pendo_sync.pendo.responses import REJECTED, UPDATED, RowOutcome
 from pendo_sync.report import SEVERITY, ModelResult, RowProblem
 from pendo_sync.run_context import RunContext
+from pendo_sync.state import StateWrite
 
 UNSENT = "unsent"
 
@@ -22,7 +23,7 @@ UNSENT = "unsent"
 @dataclass
 class Request:
     """One task for a worker covering `ids` of one Pendo group (a bulk call, or a run of Track events);
-    `send` returns an outcome per id, in the order of `ids`."""
+    `send` returns the ids Pendo did not update, each with its outcome: every other id was acknowledged."""
 
     group: str
     ids: list[str]
@@ -56,15 +57,17 @@ class Batch:
         else:
             self.problems.setdefault(group, []).append(RowOutcome(key, outcome, reason))
 
-    def answer(self, request: Request, outcomes: list[RowOutcome]) -> None:
-        """Pendo's outcomes for one request: acknowledged rows go to state, the others are problems."""
+    def answer(self, request: Request, problems: list[RowOutcome]) -> None:
+        """Pendo's answer to one request: acknowledged rows go to state, the others are problems."""
         acknowledged = self.acknowledged.setdefault(request.group, [])
-        for outcome, row_hash in zip(outcomes, request.hashes):
-            if outcome.outcome == UPDATED:
-                acknowledged.append((outcome.record_id, row_hash))
-            else:
-                self.problems.setdefault(request.group, []).append(outcome)
-                self.answered.setdefault(outcome.record_id, []).append(outcome.outcome)
+        if problems:
+            refused = {p.record_id for p in problems}
+            acknowledged.extend((k, h) for k, h in zip(request.ids, request.hashes) if k not in refused)
+            self.problems.setdefault(request.group, []).extend(problems)
+            for problem in problems:
+                self.answered.setdefault(problem.record_id, []).append(problem.outcome)
+        else:
+            acknowledged.extend(zip(request.ids, request.hashes))
         self.remaining -= 1
 
     def count(self, result: ModelResult) -> None:
@@ -122,8 +125,8 @@ class BatchSender:
     def _finish_if_done(self, batch: Batch) -> None:
         if batch.remaining:
             return
-        store, run_id = self.ctx.store, self.ctx.run_id
-        self.ctx.writer.submit(store.record, self.model_id, batch.acknowledged, run_id, batch.replaced)
-        self.ctx.writer.submit(store.record_outcomes, run_id, self.model_id, batch.problems)
+        self.ctx.writer.submit(
+            StateWrite(self.model_id, self.ctx.run_id, batch.acknowledged, batch.replaced, batch.problems)
+        )
         batch.count(self.result)
         self.ctx.progress.update(self.result.changed)

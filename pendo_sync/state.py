@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -21,6 +22,29 @@ from pendo_sync.pendo.responses import RowOutcome
 from pendo_sync.warehouse import Warehouse
 
 STATE_NODE = "model.pendo_sync.pendo_sync_state"
+
+
+@dataclass
+class StateWrite:
+    """What one or more answered batches of a model leave in state: one transaction's worth."""
+
+    model_id: str
+    run_id: str
+    acknowledged: dict[str, list[tuple[str, str | None]]]  # by group: (key, hash) Pendo acknowledged
+    replaced: dict[str, set[str]] | None  # by group: keys that already had state; None: any may have
+    problems: dict[str, list[RowOutcome]]  # by group: rows that did not land
+
+    def absorb(self, other: StateWrite) -> None:
+        """Take in a later write of the same model (keys are unique in a model: no key is in both)."""
+        for group, rows in other.acknowledged.items():
+            self.acknowledged.setdefault(group, []).extend(rows)
+        for group, problems in other.problems.items():
+            self.problems.setdefault(group, []).extend(problems)
+        if self.replaced is None or other.replaced is None:
+            self.replaced = None
+        else:
+            for group, keys in other.replaced.items():
+                self.replaced.setdefault(group, set()).update(keys)
 
 
 def state_schema(manifest: Manifest, warehouse: Warehouse) -> str:
@@ -76,52 +100,45 @@ class StateStore:
     def ensure(self) -> None:
         self.warehouse.execute([(s, ()) for s in sql.create_tables(self.schema, self.dialect)])
 
-    def record(
-        self,
-        model_id: str,
-        acknowledged: Mapping[str, Sequence[tuple[str, str | None]]],
-        run_id: str,
-        replaced: Mapping[str, Collection[str]] | None = None,
-    ) -> None:
-        """Store the acknowledged hashes of these keys (per group) in one transaction.
+    def record(self, write: StateWrite) -> None:
+        """Store what Pendo acknowledged (per group, key and hash) and the rows that did not land, with
+        their reasons, in one transaction.
 
-        `replaced` names, per group, the keys that already had state (their old row is deleted first);
-        None means any key may have state. New keys need no delete, so a first sync only inserts.
+        `write.replaced` names, per group, the keys that already had state (their old row is deleted
+        first); None means any key may have state. New keys need no delete, so a first sync only inserts.
         """
         now = _now()
         state = self.table(sql.STATE)
         columns = ("model_id", "pendo_group", "synced_at", "run_id", "record_key", "row_hash")
         statements: list[sql.Statement] = []
-        for group, rows in acknowledged.items():
+        for group, rows in write.acknowledged.items():
             if not rows:
                 continue
             keys = [k for k, _ in rows]
+            replaced = write.replaced
             stale = keys if replaced is None else [k for k in keys if k in replaced.get(group, ())]
             if stale:
-                statements += sql.delete_keys(state, model_id, group, stale, self.dialect)
+                statements += sql.delete_keys(state, write.model_id, group, stale, self.dialect)
             hashes = [h for _, h in rows]
             statements += sql.bulk_insert(
-                state, columns, [model_id, group, now, run_id], [keys, hashes], self.dialect
+                state, columns, [write.model_id, group, now, write.run_id], [keys, hashes], self.dialect
             )
+        statements += self._outcome_statements(write, now)
         if statements:
             self.warehouse.execute(statements)
 
-    def record_outcomes(
-        self, run_id: str, model_id: str, outcomes: Mapping[str, Sequence[RowOutcome]]
-    ) -> None:
-        """Keep every row that did not land, with its reason, so users can query what is pending."""
-        now = _now()
+    def _outcome_statements(self, write: StateWrite, now: datetime) -> list[sql.Statement]:
+        """Every row that did not land, with its reason, so users can query what is pending."""
         columns = ("run_id", "model_id", "pendo_group", "recorded_at", "record_key", "outcome", "reason")
         statements: list[sql.Statement] = []
-        for group, rows in outcomes.items():
+        for group, rows in write.problems.items():
             if rows:
                 lists = [[o.record_id for o in rows], [o.outcome for o in rows], [o.reason for o in rows]]
-                constants = [run_id, model_id, group, now]
+                constants = [write.run_id, write.model_id, group, now]
                 statements += sql.bulk_insert(
                     self.table(sql.OUTCOMES), columns, constants, lists, self.dialect
                 )
-        if statements:
-            self.warehouse.execute(statements)
+        return statements
 
     def start_run(self, run_id: str, command: str) -> None:
         p = self.warehouse.placeholder

@@ -117,7 +117,7 @@ def _run_models(
         f"Running with target '{report.target}' ({report.adapter}): {len(specs)} models; "
         f"state in schema {store.schema_name}"
     )
-    writer = StateWriter()
+    writer = StateWriter(store)
     workers = options.client.workers
     ctx = RunContext(
         store.warehouse, store, client, writer, report.run_id, workers, options.batch_size, progress

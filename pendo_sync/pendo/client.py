@@ -28,7 +28,7 @@ from urllib3.exceptions import HTTPError
 
 from pendo_sync.errors import PendoAuthError, PendoError
 from pendo_sync.pendo.pacing import RETRY_STATUSES, AdaptiveLimiter, Health, PendoRetry, retry_policy
-from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED, RowOutcome, parse_bulk_response, snippet
+from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome, parse_bulk_response, snippet
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.settings import PendoSettings, Secret
 
@@ -70,7 +70,8 @@ class PendoClient:
     def post_metadata(
         self, kind: str, group: str, entries: Sequence[dict[str, Any]], ids: Sequence[str], *, create: bool
     ) -> list[RowOutcome]:
-        """One bulk request (split on a whole-batch 400); an outcome for every id, in order.
+        """One bulk request (split on a whole-batch 400); the ids Pendo did not update, with their outcome and
+        reason, in order (see responses.py). Every other id was updated.
 
         Raises PendoAuthError on a refused key and PendoUnavailable when the retry budget is spent.
         """
@@ -127,8 +128,8 @@ class PendoClient:
             raise PendoError(f"Pendo answered HTTP {response.status} to {what}{snippet(response.data)}")
         return bytes(response.data)
 
-    def post_track(self, event_id: str, event: dict[str, Any]) -> RowOutcome:
-        """One Track event (Pendo takes no batches); 200 means Pendo received it."""
+    def post_track(self, event_id: str, event: dict[str, Any]) -> RowOutcome | None:
+        """One Track event (Pendo takes no batches); None when Pendo received it (HTTP 200), else why not."""
         url = f"{self.settings.track_url}/data/track"
         try:
             response = self._send(
@@ -143,7 +144,7 @@ class PendoClient:
         except HTTPError as exc:
             return RowOutcome(event_id, FAILED, _no_answer(exc))
         if response.status == 200:
-            return RowOutcome(event_id, UPDATED)
+            return None
         outcome = REJECTED if response.status in (400, 413, 422) else FAILED
         return RowOutcome(event_id, outcome, f"Pendo answered HTTP {response.status}{snippet(response.data)}")
 

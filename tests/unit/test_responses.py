@@ -7,14 +7,23 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pendo_sync.pendo.responses import FAILED, MISSING, REJECTED, UPDATED, parse_bulk_response
+from pendo_sync.pendo.responses import FAILED, MISSING, REJECTED, UPDATED, RowOutcome, parse_bulk_response
 
 IDS = ["a", "b", "c"]
 
 
+def every_row(status: int, raw: bytes, ids: list[str] = IDS) -> list[RowOutcome]:
+    """The parser lists the rows not updated; the rest were. This spells out one outcome per id."""
+    problems = parse_bulk_response(status, raw, ids)
+    assert [p.record_id for p in problems] == [i for i in ids if i in {p.record_id for p in problems}]
+    assert UPDATED not in {p.outcome for p in problems}
+    listed = {p.record_id: p for p in problems}
+    return [listed.get(i, RowOutcome(i, UPDATED)) for i in ids]
+
+
 def outcomes(status: int, body: object, ids: list[str] = IDS) -> list[str]:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return [o.outcome for o in parse_bulk_response(status, raw, ids)]
+    return [o.outcome for o in every_row(status, raw, ids)]
 
 
 def test_all_updated() -> None:
@@ -31,7 +40,7 @@ def test_missing_ids_are_missing_and_the_rest_updated() -> None:
 
 def test_errors_as_objects_reject_their_rows() -> None:
     body = {"updated": 2, "errors": [{"visitorId": "c", "error": "bad type"}]}
-    result = parse_bulk_response(200, json.dumps(body).encode(), IDS)
+    result = every_row(200, json.dumps(body).encode())
     assert [o.outcome for o in result] == [UPDATED, UPDATED, REJECTED]
     assert result[2].reason == "bad type"
 
@@ -45,7 +54,7 @@ def test_unattributable_error_leaves_every_other_row_unacknowledged() -> None:
 
 
 def test_counts_that_do_not_add_up_acknowledge_nothing() -> None:
-    result = parse_bulk_response(200, json.dumps({"updated": 1}).encode(), IDS)
+    result = every_row(200, json.dumps({"updated": 1}).encode())
     assert [o.outcome for o in result] == [FAILED] * 3
     assert "updated=1, expected 3" in result[0].reason
 
@@ -67,7 +76,7 @@ def test_empty_non_json_and_non_object_bodies_acknowledge_nothing() -> None:
 
 def test_http_errors() -> None:
     assert outcomes(400, b"missing field mappings") == [REJECTED] * 3
-    result = parse_bulk_response(503, b"<html><body>Service Unavailable</body></html>", IDS)
+    result = every_row(503, b"<html><body>Service Unavailable</body></html>")
     assert {o.outcome for o in result} == {FAILED}
     assert "HTTP 503" in result[0].reason
 
@@ -88,7 +97,7 @@ def test_http_errors() -> None:
     status=st.sampled_from([200, 400, 500]),
 )
 def test_any_body_gives_one_outcome_per_row_and_never_raises(body: object, status: int) -> None:
-    result = parse_bulk_response(status, json.dumps(body).encode(), IDS)
+    result = every_row(status, json.dumps(body).encode())
     assert [o.record_id for o in result] == IDS
     updated = sum(o.outcome == UPDATED for o in result)
     if isinstance(body, dict) and updated:
@@ -100,4 +109,4 @@ def test_any_body_gives_one_outcome_per_row_and_never_raises(body: object, statu
 
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
-    assert len(parse_bulk_response(200, raw, IDS)) == 3
+    assert len(every_row(200, raw)) == 3
