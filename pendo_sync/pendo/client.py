@@ -55,13 +55,13 @@ class PendoClient:
         self.timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=options.timeout)
         self._endpoints: dict[str, tuple[AdaptiveLimiter, PendoRetry]] = {}  # Pendo limits each separately
         self._lock = threading.Lock()
-        self._api_pool = _pool_for(settings.api_url, options)
+        self._api = _Connections(settings.api_url, options.workers)
         same_host = settings.track_url == settings.api_url
-        self._track_pool = self._api_pool if same_host else _pool_for(settings.track_url, options)
+        self._track = self._api if same_host else _Connections(settings.track_url, options.workers)
 
     def close(self) -> None:
-        self._api_pool.clear()
-        self._track_pool.clear()
+        self._api.close()
+        self._track.close()
 
     def limiter(self, endpoint: str) -> AdaptiveLimiter:
         """The pacing of one endpoint (e.g. `metadata/visitor/custom`, `track`)."""
@@ -81,7 +81,7 @@ class PendoClient:
         endpoint = f"metadata/{kind}/{group}"
         try:
             response = self._send(
-                self._api_pool,
+                self._api,
                 "POST",
                 url,
                 endpoint,
@@ -120,7 +120,7 @@ class PendoClient:
         """A schema call the whole run depends on: anything but 200 is a PendoError saying `what` failed."""
         try:
             response = self._send(
-                self._api_pool, method, url, "metadata/schema", body, self.settings.integration_key
+                self._api, method, url, "metadata/schema", body, self.settings.integration_key
             )
         except HTTPError as exc:
             raise PendoError(f"No answer from Pendo to {what} ({type(exc).__name__})") from None
@@ -133,7 +133,7 @@ class PendoClient:
         url = f"{self.settings.track_url}/data/track"
         try:
             response = self._send(
-                self._track_pool,
+                self._track,
                 "POST",
                 url,
                 "track",
@@ -150,7 +150,7 @@ class PendoClient:
 
     def _send(
         self,
-        pool: urllib3.PoolManager,
+        connections: _Connections,
         method: str,
         url: str,
         endpoint: str,
@@ -165,7 +165,7 @@ class PendoClient:
         headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: key.reveal()}
         try:
             with limiter.slot():
-                response = pool.request(
+                response = connections.urlopen(
                     method, url, body=body, headers=headers, retries=retry, timeout=self.timeout
                 )
         except HTTPError:
@@ -199,21 +199,42 @@ class PendoClient:
             return paced
 
 
-def _pool_for(url: str, options: ClientOptions) -> urllib3.PoolManager:
+class _Connections:
     """Keep-alive connections to one Pendo host, through the proxy the environment names for it
-    (HTTPS_PROXY, NO_PROXY), trusting REQUESTS_CA_BUNDLE or SSL_CERT_FILE if set: what `requests` does."""
-    parts = urlsplit(url)
-    settings: dict[str, Any] = {
-        "maxsize": max(options.workers, 1),
-        "block": True,
-        "ca_certs": os.environ.get("REQUESTS_CA_BUNDLE")
-        or os.environ.get("SSL_CERT_FILE")
-        or certifi.where(),
-    }
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
-        return urllib3.ProxyManager(proxy, **settings)
-    return urllib3.PoolManager(**settings)
+    (HTTPS_PROXY, NO_PROXY), trusting REQUESTS_CA_BUNDLE or SSL_CERT_FILE if set: what `requests` does.
+
+    Without a proxy, requests go straight to the host's connection pool: a PoolManager would parse the
+    URL and look the pool up again on every request, a cost that shows at one request per event.
+    """
+
+    def __init__(self, base_url: str, workers: int) -> None:
+        parts = urlsplit(base_url)
+        self._origin = len(f"{parts.scheme}://{parts.netloc}")
+        settings: dict[str, Any] = {"maxsize": max(workers, 1), "block": True}
+        if parts.scheme == "https":
+            settings["ca_certs"] = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where()
+            )
+        proxy = urllib.request.getproxies().get(parts.scheme)
+        self._proxied: urllib3.ProxyManager | None = None
+        self._pool: urllib3.HTTPConnectionPool | None = None
+        if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
+            self._proxied = urllib3.ProxyManager(proxy, **settings)
+        else:
+            self._pool = urllib3.connection_from_url(base_url, **settings)
+
+    def urlopen(self, method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:
+        """`url` is absolute, on this host."""
+        if self._pool is not None:
+            return self._pool.urlopen(method, url[self._origin :], **kw)
+        assert self._proxied is not None
+        return self._proxied.urlopen(method, url, **kw)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        if self._proxied is not None:
+            self._proxied.clear()
 
 
 def _no_answer(exc: HTTPError) -> str:
