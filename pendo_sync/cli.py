@@ -186,7 +186,7 @@ def main(context: click.Context, log_format: str, debug: bool) -> None:
     default=100.0,
     show_default=True,
     type=click.FloatRange(1, 10_000),
-    help="Most requests per second (Pendo documents about 100 per endpoint); lowered on 429.",
+    help="Most requests per second to each Pendo endpoint (Pendo documents about 100); lowered on 429.",
 )
 @click.option(
     "--timeout",

@@ -11,6 +11,8 @@ from pendo_sync.progress import Progress
 from pendo_sync.state import StateStore, StateWrite
 from pendo_sync.warehouse import Warehouse
 
+BACKLOG = 8  # state writes that may wait for the writer
+
 
 class StateWriter:
     """Writes state on one thread of its own, so it has its own warehouse connection.
@@ -23,7 +25,7 @@ class StateWriter:
     catches up instead of falling further behind. Nothing enters state sooner than before.
     """
 
-    def __init__(self, store: StateStore, backlog: int = 8) -> None:
+    def __init__(self, store: StateStore, backlog: int = BACKLOG) -> None:
         self._store = store
         self._queue: queue.Queue[StateWrite | None] = queue.Queue(maxsize=backlog)
         self._error: BaseException | None = None

@@ -72,7 +72,6 @@ class Batch:
 
     def count(self, result: ModelResult) -> None:
         """Each row once, with the worst outcome of its groups (see report.py)."""
-        result.changed += self.rows
         result.sent += self.sending
         sent_keys = {key for request in self.requests for key in request.ids} if self.settled else set()
         combined = 0  # rows sent whose outcome is counted below rather than as plainly updated
@@ -92,6 +91,7 @@ class Batch:
 class BatchSender:
     def __init__(self, ctx: RunContext, model_id: str, result: ModelResult) -> None:
         self.ctx, self.model_id, self.result = ctx, model_id, result
+        self.answered = 0  # rows of the batches Pendo has fully answered: what the progress line counts
         self.inflight: dict[Future[list[RowOutcome]], tuple[Batch, Request]] = {}
 
     def run(self, batches: Iterable[Batch], *, max_inflight: int) -> None:
@@ -99,6 +99,7 @@ class BatchSender:
         with ThreadPoolExecutor(self.ctx.workers, thread_name_prefix="pendo-sync-http") as pool:
             try:
                 for batch in batches:
+                    self.result.changed += batch.rows
                     batch.remaining = len(batch.requests)
                     for request in batch.requests:
                         self.inflight[pool.submit(request.send)] = (batch, request)
@@ -129,4 +130,5 @@ class BatchSender:
             StateWrite(self.model_id, self.ctx.run_id, batch.acknowledged, batch.replaced, batch.problems)
         )
         batch.count(self.result)
-        self.ctx.progress.update(self.result.changed)
+        self.answered += batch.rows
+        self.ctx.progress.update(self.answered)
