@@ -21,6 +21,11 @@ from typing import Any
 from pendo_sync.errors import ConfigError, LockError, WarehouseError
 
 _FETCH_SIZE = 2000
+# DuckDB folds the state a sync wrote (held in its write-ahead log) into the database file when the last
+# connection closes: it cannot earlier, while the diff is still being streamed. Left to DuckDB's default
+# limit (80% of RAM) that checkpoint was the sync's peak memory: +160 MiB at a million rows. Capped, it
+# spills instead (docs/performance.md). A `memory_limit` the profile sets is left alone.
+_CLOSING_MEMORY_LIMIT = "64MB"
 _cursor_names = itertools.count()
 
 
@@ -45,8 +50,13 @@ class Warehouse:
         self.vars.update(config.cli_vars)
         self.adapter_type: str = self._adapter.type()
         self._lock = threading.Lock()
+        profile_settings = getattr(config.credentials, "settings", None) or {}
+        self._cap_checkpoint = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
 
     def close(self) -> None:
+        if self._cap_checkpoint:
+            with contextlib.suppress(Exception):
+                self.query(f"set memory_limit = '{_CLOSING_MEMORY_LIMIT}'")
         with contextlib.suppress(Exception):
             self._adapter.cleanup_connections()
         from dbt.adapters.factory import reset_adapters
