@@ -1,10 +1,10 @@
 """The Pendo emulator as the benchmark runs it: pendo-dbt's own, in a process of its own, TCP_NODELAY on.
 
-The stock emulator writes a response's headers and its body in two send() calls on a socket with Nagle's
-algorithm on, so every response with a body waits for the client's delayed ACK (~40 ms on Linux): that,
-not CPU, caps every client at about 25 bulk requests per second per connection, and would make the
-emulator the ceiling. `--stock` keeps that behaviour (to measure it); by default the handler sets
-TCP_NODELAY, the one-line fix proposed in docs/performance.md. Everything else is the stock emulator.
+Emulators before commit 2d3584d wrote a response's headers and body in two send() calls with Nagle's
+algorithm on, so every response with a body waited for the client's delayed ACK (~40 ms on Linux), which
+capped every client near 25 bulk requests per second per connection. Today's emulator sets TCP_NODELAY
+itself; this script sets it on whichever emulator it imports, so `--source` comparisons with older
+checkouts measure their code, not that stall. `--stock` leaves the emulator as it is.
 
     python bench/emulator_server.py --port 8787 --seed seed.json [--stock]
 """

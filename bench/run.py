@@ -91,7 +91,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--stock-emulator",
         action="store_true",
-        help="run `pendo-dbt emulator` as is (Nagle on: ~40 ms per response; see bench/emulator_server.py)",
+        help="run `pendo-dbt emulator` as is (matters only with --source: see bench/emulator_server.py)",
     )
     parser.add_argument(
         "--sync-args",

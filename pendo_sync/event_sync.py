@@ -1,7 +1,8 @@
 """Sync one event model: insert-only. Each event id not yet in state is sent once as a Track event.
 
 An id enters state only after Pendo answered 200 for it, so delivery is at-least-once: a kill between
-Pendo's answer and the state commit resends at most the events in flight at that moment.
+Pendo's answer and the state commit resends the events acknowledged but not yet committed at that
+moment (docs/guarantees.md bounds how many).
 """
 
 from __future__ import annotations

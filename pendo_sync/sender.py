@@ -126,9 +126,9 @@ class BatchSender:
     def _finish_if_done(self, batch: Batch) -> None:
         if batch.remaining:
             return
+        batch.count(self.result)  # before the writer owns the batch's lists (it may merge into them)
         self.ctx.writer.submit(
             StateWrite(self.model_id, self.ctx.run_id, batch.acknowledged, batch.replaced, batch.problems)
         )
-        batch.count(self.result)
         self.answered += batch.rows
         self.ctx.progress.update(self.answered)

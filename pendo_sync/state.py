@@ -31,7 +31,7 @@ class StateWrite:
     model_id: str
     run_id: str
     acknowledged: dict[str, list[tuple[str, str | None]]]  # by group: (key, hash) Pendo acknowledged
-    replaced: dict[str, set[str]] | None  # by group: keys that already had state; None: any may have
+    replaced: dict[str, set[str]]  # by group: keys that already had state (their old row is deleted)
     problems: dict[str, list[RowOutcome]]  # by group: rows that did not land
 
     def absorb(self, other: StateWrite) -> None:
@@ -40,11 +40,8 @@ class StateWrite:
             self.acknowledged.setdefault(group, []).extend(rows)
         for group, problems in other.problems.items():
             self.problems.setdefault(group, []).extend(problems)
-        if self.replaced is None or other.replaced is None:
-            self.replaced = None
-        else:
-            for group, keys in other.replaced.items():
-                self.replaced.setdefault(group, set()).update(keys)
+        for group, keys in other.replaced.items():
+            self.replaced.setdefault(group, set()).update(keys)
 
 
 def state_schema(manifest: Manifest, warehouse: Warehouse) -> str:
@@ -104,8 +101,8 @@ class StateStore:
         """Store what Pendo acknowledged (per group, key and hash) and the rows that did not land, with
         their reasons, in one transaction.
 
-        `write.replaced` names, per group, the keys that already had state (their old row is deleted
-        first); None means any key may have state. New keys need no delete, so a first sync only inserts.
+        Only keys in `write.replaced` had state, so only their old rows are deleted: a first sync only
+        inserts.
         """
         now = _now()
         state = self.table(sql.STATE)
@@ -115,8 +112,8 @@ class StateStore:
             if not rows:
                 continue
             keys = [k for k, _ in rows]
-            replaced = write.replaced
-            stale = keys if replaced is None else [k for k in keys if k in replaced.get(group, ())]
+            replaced = write.replaced.get(group, ())
+            stale = [k for k in keys if k in replaced]
             if stale:
                 statements += sql.delete_keys(state, write.model_id, group, stale, self.dialect)
             hashes = [h for _, h in rows]
