@@ -53,8 +53,8 @@ class Warehouse:
         self._lock = threading.Lock()
         profile_settings = getattr(config.credentials, "settings", None) or {}
         self._cap_checkpoint = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
-        # dbt leaves a large object graph (project, profile, adapter, macros) that lives as long as the
-        # process. Frozen, Python's cyclic GC stops walking it on every full collection while rows stream:
+        # dbt leaves a large object graph (project, profile, adapter, macros) that lives as long as this
+        # object. Frozen, Python's cyclic GC stops walking it on every full collection while rows stream:
         # those walks were 8 of the 29 s of CPU of a million-row sync (docs/performance.md).
         gc.freeze()
 
@@ -67,6 +67,7 @@ class Warehouse:
         from dbt.adapters.factory import reset_adapters
 
         reset_adapters()
+        gc.unfreeze()  # what was frozen may be garbage now (a process can open a warehouse more than once)
 
     def __enter__(self) -> Warehouse:
         return self
