@@ -59,7 +59,7 @@ class StateWriter:
                 return
             taken = 1
             stop = False
-            while not self._queue.empty():
+            while taken <= self._queue.maxsize and not self._queue.empty():  # a transaction stays bounded
                 later = self._queue.get_nowait()
                 taken += 1
                 if later is None:
