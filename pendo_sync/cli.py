@@ -21,7 +21,7 @@ from pendo_sync.cli_options import SelectorOption, reject_limit
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
 from pendo_sync.selection import Selection
-from pendo_sync.thresholds import RejectLimit, Verdict, judge
+from pendo_sync.thresholds import RejectLimit, judge
 from pendo_sync.warehouse import DbtTarget
 
 if TYPE_CHECKING:
@@ -100,6 +100,15 @@ def dbt_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return decorated
 
 
+def pendo_location(fn: Callable[..., Any]) -> Callable[..., Any]:
+    fn = click.option(
+        "--region", default=None, help="Pendo region: us, us1, eu, jpn, au (default: PENDO_REGION or us)."
+    )(fn)
+    return click.option(
+        "--pendo-url", default=None, help="Pendo base URL (overrides PENDO_BASE_URL and PENDO_REGION)."
+    )(fn)
+
+
 def fail_on_rejected(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--fail-on-rejected",
@@ -164,10 +173,7 @@ def main(context: click.Context, log_format: str, debug: bool) -> None:
 
 @main.command()
 @dbt_options
-@click.option("--pendo-url", default=None, help="Pendo base URL (overrides PENDO_BASE_URL and PENDO_REGION).")
-@click.option(
-    "--region", default=None, help="Pendo region: us, us1, eu, jpn, au (default: PENDO_REGION or us)."
-)
+@pendo_location
 @click.option(
     "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Concurrent requests."
 )
@@ -237,16 +243,12 @@ def sync(
         console.info(line)
 
     report = run_sync(options, emit, progress)
-    errors = sum(1 for m in report.models if m.status == "error")
-    _exit(judge(report.totals(), errors, fail_on_rejected), console)
+    _exit(report.totals(), [m.status for m in report.models], fail_on_rejected, console)
 
 
 @main.command()
 @dbt_options
-@click.option("--pendo-url", default=None, help="Pendo base URL (overrides PENDO_BASE_URL and PENDO_REGION).")
-@click.option(
-    "--region", default=None, help="Pendo region: us, us1, eu, jpn, au (default: PENDO_REGION or us)."
-)
+@pendo_location
 @click.option(
     "--batch-size",
     default=1000,
@@ -281,11 +283,12 @@ def plan(
     )
     console = _console()
     report = run_plan(options, console.info, console.record, samples=samples)
-    errors = sum(1 for m in report.models if m.status == "error")
-    _exit(judge(report.totals(), errors, fail_on_rejected), console)
+    _exit(report.totals(), [m.status for m in report.models], fail_on_rejected, console)
 
 
-def _exit(verdict: Verdict, console: Console) -> None:
+def _exit(totals: dict[str, int], statuses: list[str], limit: RejectLimit, console: Console) -> None:
+    """Exit with the code a run's rows and models call for (see thresholds.judge)."""
+    verdict = judge(totals, statuses.count("error"), limit)
     if verdict.message:
         console.info(verdict.message)
     sys.exit(verdict.exit_code)

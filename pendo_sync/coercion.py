@@ -34,13 +34,9 @@ _TRUE = frozenset({"true", "t", "yes", "y", "1", "on"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "off"})
 
 
-def coerce(value: Any, pendo_type: str) -> Any:
-    """`value` (never None) as the JSON a field of `pendo_type` holds; ValueError if it has no faithful form."""
-    return coercer(pendo_type)(value)
-
-
 def coercer(pendo_type: str) -> Callable[[Any], Any]:
-    """The conversion for a field of `pendo_type`, looked up once per field rather than once per value."""
+    """The conversion of a value (never None) to the JSON a field of `pendo_type` holds, raising ValueError
+    if it has no faithful form. Looked up once per field rather than once per value."""
     return _COERCERS.get(pendo_type, to_any)
 
 

@@ -21,14 +21,12 @@ from pendo_sync import state_sql as sql
 from pendo_sync.coercion import ANY
 from pendo_sync.config import EventSpec, MetadataSpec, SyncSpec
 from pendo_sync.errors import ConfigError, WarehouseError
-from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.schema import FieldCheck, plan_fields
+from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
 from pendo_sync.selection import nothing_selected
-from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.sync import SyncOptions, check_adapter, check_models, load_config
+from pendo_sync.sync import SyncOptions, check_adapter, check_models, load_config, read_field_plan
 from pendo_sync.warehouse import Warehouse
 
 PLAN_FILE = "pendo_sync_plan.json"
@@ -103,15 +101,7 @@ def _field_typing(
             s.model.unique_id: FieldCheck(s, {(f.group, f.field): ANY for f in s.fields}) for s in metadata
         }
         return FieldTyping(untyped, False, (UNTYPED_WARNING,))
-    settings = settings_from_env(base_url=options.pendo_url, region=options.region)
-    client = PendoClient(settings, ClientOptions())
-    try:
-        schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
-    finally:
-        client.close()
-    fields = plan_fields(metadata, schemas, column_types)
-    if fields.problems:
-        raise ConfigError(fields.problems)
+    fields = read_field_plan(options, metadata, column_types)
     return FieldTyping(fields.checks, True, tuple(fields.warnings))
 
 

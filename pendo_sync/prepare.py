@@ -74,10 +74,8 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
         plan.append((group, 1 + width + 2 * index, fields, prepared.payloads.setdefault(group, [])))
     kind, nulls = spec.kind, spec.nulls
     for row in rows:
-        try:
-            key = record_id(row[0], spec.id_column)
-        except RowRejected as exc:
-            prepared.unkeyed.append(str(exc))
+        key = _key(row, spec.id_column, prepared)
+        if key is None:
             continue
         sending = False
         for group, at, fields, payloads in plan:
@@ -104,10 +102,8 @@ def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
     """Diff rows (event id, then spec.columns) -> one Track event each."""
     prepared = Prepared(rows=len(rows), payloads={EVENT_GROUP: []})
     for row in rows:
-        try:
-            key = record_id(row[0], spec.event_id_column)
-        except RowRejected as exc:
-            prepared.unkeyed.append(str(exc))
+        key = _key(row, spec.event_id_column, prepared)
+        if key is None:
             continue
         value = dict(zip(spec.columns, row[1:]))
         try:
@@ -129,3 +125,12 @@ def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
         prepared.payloads[EVENT_GROUP].append(Payload(key, event, None))
     prepared.sending = len(prepared.payloads[EVENT_GROUP])
     return prepared
+
+
+def _key(row: Sequence[Any], column: str, prepared: Prepared) -> str | None:
+    """The row's id (the diff puts it first), or None once the reason it has none is noted."""
+    try:
+        return record_id(row[0], column)
+    except RowRejected as exc:
+        prepared.unkeyed.append(str(exc))
+        return None

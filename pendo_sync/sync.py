@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from pendo_sync.config import EventSpec, MetadataSpec, ParsedConfig, SyncSpec, check_columns, parse_models
@@ -17,7 +17,7 @@ from pendo_sync.event_sync import sync_event_model
 from pendo_sync.manifest import Manifest, load_manifest
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.schema import FieldCheck, plan_fields
+from pendo_sync.pendo.schema import FieldCheck, FieldPlan, plan_fields
 from pendo_sync.progress import Progress
 from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
 from pendo_sync.run_context import RunContext, StateWriter
@@ -141,15 +141,33 @@ def _run_models(
 def check_pendo_schema(options: SyncOptions, specs: tuple[SyncSpec, ...]) -> list[str]:
     """`validate` with a key: mapped fields against Pendo's schema (read only); warnings, or ConfigError."""
     metadata = [s for s in specs if isinstance(s, MetadataSpec)]
+    return read_field_plan(options, metadata, {}).warnings
+
+
+def read_field_plan(
+    options: SyncOptions, metadata: Sequence[MetadataSpec], column_types: Mapping[str, Mapping[str, str]]
+) -> FieldPlan:
+    """`resolve_fields` over a client of its own, for commands that only read Pendo (validate, plan)."""
     client = PendoClient(settings_from_env(base_url=options.pendo_url, region=options.region), options.client)
     try:
-        schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+        return resolve_fields(client, metadata, column_types)
     finally:
         client.close()
-    plan = plan_fields(metadata, schemas, {})
+
+
+def resolve_fields(
+    client: PendoClient, metadata: Sequence[MetadataSpec], column_types: Mapping[str, Mapping[str, str]]
+) -> FieldPlan:
+    """Mapped fields against Pendo's schema, read once per kind; every problem in one ConfigError.
+
+    A field Pendo lacks is a configuration error here, before any row is sent, rather than rows Pendo
+    rejects (or silently keeps untyped) later.
+    """
+    schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+    plan = plan_fields(metadata, schemas, column_types)
     if plan.problems:
         raise ConfigError(plan.problems)
-    return plan.warnings
+    return plan
 
 
 def _check_pendo_fields(
@@ -159,16 +177,8 @@ def _check_pendo_fields(
     report: RunReport,
     emit: Emit,
 ) -> dict[str, FieldCheck]:
-    """Mapped fields against Pendo's schema, read once per kind; agent fields created when asked to.
-
-    A field Pendo lacks is a configuration error here, before any row is sent, rather than rows Pendo
-    rejects (or silently keeps untyped) later.
-    """
-    metadata = [s for s in specs if isinstance(s, MetadataSpec)]
-    schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
-    plan = plan_fields(metadata, schemas, column_types)
-    if plan.problems:
-        raise ConfigError(plan.problems)
+    """Mapped fields checked against Pendo's schema (see resolve_fields); agent fields created when asked to."""
+    plan = resolve_fields(client, [s for s in specs if isinstance(s, MetadataSpec)], column_types)
     for warning in plan.warnings:
         report.warnings.append(warning)
         emit(f"[WARNING] {warning}")

@@ -21,7 +21,6 @@ from typing import Any
 
 from pendo_sync.errors import ConfigError, LockError, WarehouseError
 
-_FETCH_SIZE = 2000
 # DuckDB folds the state a sync wrote (held in its write-ahead log) into the database file when the last
 # connection closes: it cannot earlier, while the diff is still being streamed. Left to DuckDB's default
 # limit (80% of RAM) that checkpoint was the sync's peak memory: +160 MiB at a million rows. Capped, it
@@ -146,7 +145,7 @@ class Warehouse:
         finally:
             self._end(handle, cursor, commit=False)
 
-    def stream(self, sql: str, size: int = _FETCH_SIZE) -> Iterator[list[tuple[Any, ...]]]:
+    def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Yield lists of rows, `size` at a time, from a cursor that never holds the whole result."""
         handle = self._handle()
         if self.adapter_type == "postgres":

@@ -18,7 +18,7 @@ from pendo_sync.coercion import (
     MS_MAX,
     MS_MIN,
     STRING_MAX,
-    coerce,
+    coercer,
     to_boolean,
     to_float,
     to_integer,
@@ -38,7 +38,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def rejects(pendo_type: str, value: Any) -> str:
     with pytest.raises(ValueError) as info:
-        coerce(value, pendo_type)
+        coercer(pendo_type)(value)
     return str(info.value)
 
 
@@ -288,15 +288,15 @@ def test_non_lists_are_rejected(value: Any) -> None:
 
 
 def test_untyped_fields_get_natural_json() -> None:
-    assert coerce(Decimal("2.50"), "") == 2.5
-    assert coerce(date(1970, 1, 2), "") == 86_400_000
-    assert coerce("x", "hyperlink") == "x"  # a type we do not know is treated as untyped
-    assert coerce([1, Decimal("2")], "") == [1, 2]
+    assert coercer("")(Decimal("2.50")) == 2.5
+    assert coercer("")(date(1970, 1, 2)) == 86_400_000
+    assert coercer("hyperlink")("x") == "x"  # a type we do not know is treated as untyped
+    assert coercer("")([1, Decimal("2")]) == [1, 2]
 
 
 def _outcome(pendo_type: str, value: Any) -> tuple[type, Any]:
     try:
-        converted = coerce(value, pendo_type)
+        converted = coercer(pendo_type)(value)
     except ValueError:
         return ValueError, None
     return type(converted), converted
