@@ -81,24 +81,21 @@ def ratios(p: dict[str, Phase]) -> list[Ratio]:
     ]
     incremental = p["sync_incremental"]
     out.append(
-        Ratio(
+        _at_most(
             "incremental 1% / full sync (time)",
             incremental.seconds / full.seconds,
-            "<= 0.10",
-            incremental.seconds / full.seconds <= 0.10,
+            0.10,
             f"{incremental.seconds:.1f} s vs {full.seconds:.1f} s end to end; in-model "
             f"{incremental.active_seconds:.1f} s vs {full.active_seconds:.1f} s",
         )
     )
     tenth = p["sync_tenth"]
     if full.max_rss_mb and tenth.max_rss_mb:
-        rss = full.max_rss_mb / tenth.max_rss_mb
         out.append(
-            Ratio(
+            _at_most(
                 "peak RSS at N / at N/10",
-                rss,
-                "<= 1.2",
-                rss <= 1.2,
+                full.max_rss_mb / tenth.max_rss_mb,
+                1.2,
                 f"{full.max_rss_mb:,.0f} MiB vs {tenth.max_rss_mb:,.0f} MiB",
             )
         )
@@ -135,6 +132,10 @@ def best_event_ceiling(p: dict[str, Phase]) -> Phase:
 
 def _at_least(measure: str, value: float, target: float, basis: str) -> Ratio:
     return Ratio(measure, value, f">= {target:g}", value >= target, basis)
+
+
+def _at_most(measure: str, value: float, target: float, basis: str) -> Ratio:
+    return Ratio(measure, value, f"<= {target:g}", value <= target, basis)
 
 
 def bottleneck_notes(p: dict[str, Phase]) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from click.testing import Result
+
 from pendo_sync.pendo.emulator import Emulator
 from tests.integration.harness import Project
 
@@ -67,30 +69,25 @@ def test_plan_shows_what_sync_then_sends_and_writes_nothing(project: Project, em
 
 
 def test_plan_without_a_key_is_untyped_and_says_so_in_json(project: Project, emulator: Emulator) -> None:
-    result = project.sync(
-        emulator,
-        "-s",
-        "pendo_visitors",
-        "--samples",
-        "1",
-        command="plan",
-        env={"PENDO_INTEGRATION_KEY": ""},
-    )
+    def plan_without_key(log_format: str) -> Result:
+        return project.sync(
+            emulator,
+            "-s",
+            "pendo_visitors",
+            "--samples",
+            "1",
+            command="plan",
+            log_format=log_format,
+            env={"PENDO_INTEGRATION_KEY": ""},
+        )
+
+    result = plan_without_key("text")
     assert result.exit_code == 0, result.output
     assert "PENDO_INTEGRATION_KEY is not set" in result.output
     assert emulator.requests_log == []
     assert plan_file(project)["typed"] is False
 
-    as_json = project.sync(
-        emulator,
-        "-s",
-        "pendo_visitors",
-        "--samples",
-        "1",
-        command="plan",
-        log_format="json",
-        env={"PENDO_INTEGRATION_KEY": ""},
-    )
+    as_json = plan_without_key("json")
     records = [json.loads(line) for line in as_json.output.splitlines()]
     (visitors,) = [r["data"] for r in records if r.get("data", {}).get("model") == "pendo_visitors"]
     assert visitors["changed"] == 10 and visitors["groups"]["agent"]["fields"] == {
