@@ -21,11 +21,13 @@ from typing import Any
 
 from pendo_sync.errors import ConfigError, LockError, WarehouseError
 
-# DuckDB folds the state a sync wrote (held in its write-ahead log) into the database file when the last
-# connection closes: it cannot earlier, while the diff is still being streamed. Left to DuckDB's default
-# limit (80% of RAM) that checkpoint was the sync's peak memory: +160 MiB at a million rows. Capped, it
-# spills instead (docs/performance.md). A `memory_limit` the profile sets is left alone.
-_CLOSING_MEMORY_LIMIT = "64MB"
+# DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
+# under an open read), and folds it into the file when the last connection closes. Left to DuckDB's
+# default limit (80% of RAM), both grew with the model: +80 MiB while sending a million rows, +160 MiB
+# for the checkpoint. So while rows stream (once the diff's join is built, at full memory) and at close,
+# DuckDB's limit is this, and it spills instead (docs/performance.md). A profile's `memory_limit` is
+# left alone.
+_SPILL_MEMORY_LIMIT = "32MB"
 _cursor_names = itertools.count()
 
 
@@ -51,16 +53,16 @@ class Warehouse:
         self.adapter_type: str = self._adapter.type()
         self._lock = threading.Lock()
         profile_settings = getattr(config.credentials, "settings", None) or {}
-        self._cap_checkpoint = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
+        self._spill = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
         # dbt leaves a large object graph (project, profile, adapter, macros) that lives as long as this
         # object. Frozen, Python's cyclic GC stops walking it on every full collection while rows stream:
         # those walks were 8 of the 29 s of CPU of a million-row sync (docs/performance.md).
         gc.freeze()
 
     def close(self) -> None:
-        if self._cap_checkpoint:
+        if self._spill:
             with contextlib.suppress(Exception):
-                self.query(f"set memory_limit = '{_CLOSING_MEMORY_LIMIT}'")
+                self.query(f"set memory_limit = '{_SPILL_MEMORY_LIMIT}'")  # for the checkpoint
         with contextlib.suppress(Exception):
             self._adapter.cleanup_connections()
         from dbt.adapters.factory import reset_adapters
@@ -153,18 +155,34 @@ class Warehouse:
             cursor.itersize = size
         else:
             cursor = handle.cursor()
+        spilling = False
         try:
             try:
                 cursor.execute(sql)
             except Exception as exc:
                 raise WarehouseError(f"The warehouse refused a query: {_reason(exc)}\n{sql}") from None
-            while True:
-                rows = cursor.fetchmany(size)
-                if not rows:
-                    return
+            rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
+            spilling = self._set_memory_limit(cursor, _SPILL_MEMORY_LIMIT)
+            while rows:
                 yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
+                rows = cursor.fetchmany(size)
         finally:
+            if spilling:  # the next query (another model's diff) builds its joins at full memory again
+                with contextlib.suppress(Exception):
+                    self._set_memory_limit(cursor, None)
             self._end(handle, cursor, commit=False)
+
+    def _set_memory_limit(self, cursor: Any, limit: str | None) -> bool:
+        """Set DuckDB's memory limit (shared by all its connections; None: its default) from a side
+        connection, so the stream on `cursor` goes on. True if set: only when the profile leaves it to us."""
+        if not self._spill:
+            return False
+        side = cursor.cursor()  # DuckDB: a new connection to the same database
+        try:
+            side.execute("reset memory_limit" if limit is None else f"set memory_limit = '{limit}'")
+        finally:
+            side.close()
+        return True
 
     def _handle(self) -> Any:
         with self._lock:
