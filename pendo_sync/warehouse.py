@@ -24,10 +24,10 @@ from pendo_sync.errors import ConfigError, LockError, WarehouseError
 # DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
 # under an open read), and folds it into the file when the last connection closes. Left to DuckDB's
 # default limit (80% of RAM), both grew with the model: +80 MiB while sending a million rows, +160 MiB
-# for the checkpoint. So while rows stream (once the diff's join is built, at full memory) and at close,
-# DuckDB's limit is this, and it spills instead (docs/performance.md). A profile's `memory_limit` is
-# left alone.
-_SPILL_MEMORY_LIMIT = "32MB"
+# for the checkpoint. So once a diff's joins are built (at full memory), DuckDB may grow only this much
+# more until the stream ends, and the checkpoint at close gets this much: beyond it, DuckDB spills
+# (docs/performance.md). A profile's `memory_limit` is left alone.
+_SPILL_HEADROOM_MIB = 32
 _cursor_names = itertools.count()
 
 
@@ -62,7 +62,7 @@ class Warehouse:
     def close(self) -> None:
         if self._spill:
             with contextlib.suppress(Exception):
-                self.query(f"set memory_limit = '{_SPILL_MEMORY_LIMIT}'")  # for the checkpoint
+                self.query(f"set memory_limit = '{_SPILL_HEADROOM_MIB}MiB'")  # for the checkpoint
         with contextlib.suppress(Exception):
             self._adapter.cleanup_connections()
         from dbt.adapters.factory import reset_adapters
@@ -162,26 +162,30 @@ class Warehouse:
             except Exception as exc:
                 raise WarehouseError(f"The warehouse refused a query: {_reason(exc)}\n{sql}") from None
             rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
-            spilling = self._set_memory_limit(cursor, _SPILL_MEMORY_LIMIT)
+            spilling = self._stop_growth(cursor)
             while rows:
                 yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
                 rows = cursor.fetchmany(size)
         finally:
             if spilling:  # the next query (another model's diff) builds its joins at full memory again
-                with contextlib.suppress(Exception):
-                    self._set_memory_limit(cursor, None)
+                with contextlib.suppress(Exception), contextlib.closing(cursor.cursor()) as side:
+                    side.execute("reset memory_limit")
             self._end(handle, cursor, commit=False)
 
-    def _set_memory_limit(self, cursor: Any, limit: str | None) -> bool:
-        """Set DuckDB's memory limit (shared by all its connections; None: its default) from a side
-        connection, so the stream on `cursor` goes on. True if set: only when the profile leaves it to us."""
+    def _stop_growth(self, cursor: Any) -> bool:
+        """Cap DuckDB's memory (shared by all its connections) at what it uses now plus the headroom, from a
+        side connection so the stream on `cursor` goes on. True if capped: only when the profile leaves the
+        limit to us, and only if DuckDB agrees (it refuses a limit it cannot free memory down to)."""
         if not self._spill:
             return False
-        side = cursor.cursor()  # DuckDB: a new connection to the same database
-        try:
-            side.execute("reset memory_limit" if limit is None else f"set memory_limit = '{limit}'")
-        finally:
-            side.close()
+        with contextlib.closing(cursor.cursor()) as side:  # DuckDB: a new connection to the same database
+            try:
+                used = side.execute(
+                    "select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()"
+                ).fetchone()
+                side.execute(f"set memory_limit = '{int(used[0]) // 2**20 + _SPILL_HEADROOM_MIB}MiB'")
+            except Exception:  # best effort: without the cap DuckDB only uses more memory
+                return False
         return True
 
     def _handle(self) -> Any:
