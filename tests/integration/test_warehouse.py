@@ -21,6 +21,19 @@ def test_dbt_objects_are_frozen_for_the_gc_only_while_the_warehouse_is_open(proj
     assert gc.get_freeze_count() == 0  # closed: anything of it that is garbage can be collected
 
 
+def test_the_gc_paused_while_dbt_loads_is_left_as_it_was(project: Project) -> None:
+    target = DbtTarget(project.path, project.path, project.target)
+    with environ(project.env):
+        with Warehouse(target):
+            assert gc.isenabled()
+        gc.disable()  # a host process that runs without the cyclic GC keeps it off
+        try:
+            with Warehouse(target):
+                assert not gc.isenabled()
+        finally:
+            gc.enable()
+
+
 def _memory_limit(warehouse: Warehouse) -> str:
     """Read from another thread (its own connection), so a stream open on this one goes on."""
     seen: list[str] = []
