@@ -172,7 +172,7 @@ class Warehouse:
             except Exception as exc:
                 raise WarehouseError(f"The warehouse refused a query: {_reason(exc)}\n{sql}") from None
             rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
-            spilling = self._stop_growth(cursor)
+            spilling = bool(rows) and self._stop_growth(cursor)  # an empty diff has nothing to write
             while rows:
                 yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
                 rows = cursor.fetchmany(size)

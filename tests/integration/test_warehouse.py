@@ -34,6 +34,14 @@ def test_the_gc_paused_while_dbt_loads_is_left_as_it_was(project: Project) -> No
             gc.enable()
 
 
+@pytest.fixture
+def duckdb_project(project: Project) -> Project:
+    """The project on DuckDB: the tests that take it are about a DuckDB setting."""
+    if project.target != "duckdb":
+        pytest.skip("a DuckDB setting")
+    return project
+
+
 def _memory_limit(warehouse: Warehouse) -> str:
     """Read from another thread (its own connection), so a stream open on this one goes on."""
     seen: list[str] = []
@@ -61,31 +69,27 @@ def _mib(setting: str) -> float:
     return float(number) * {"KiB": 2**-10, "MiB": 1, "GiB": 2**10}[unit]
 
 
-def test_duckdb_spills_while_rows_stream_and_gets_its_memory_back_after(project: Project) -> None:
-    if project.target != "duckdb":
-        pytest.skip("a DuckDB setting")
-    before, during, after, count = _limits_around_a_stream(project, "duckdb", "select * from range(5000)")
+def test_duckdb_spills_while_rows_stream_and_gets_its_memory_back_after(duckdb_project: Project) -> None:
+    before, during, after, count = _limits_around_a_stream(
+        duckdb_project, "duckdb", "select * from range(5000)"
+    )
     assert count == 5000
     assert during == "32.0 MiB"  # nothing held yet: the headroom alone
     assert _mib(before) > 1024
     assert after == before  # the next model's diff builds its joins at full memory
 
 
-def test_a_join_built_before_the_first_row_keeps_its_memory(project: Project) -> None:
+def test_a_join_built_before_the_first_row_keeps_its_memory(duckdb_project: Project) -> None:
     """A diff against a large state holds its join's hash table while it streams: the cap goes above it
     (DuckDB refuses a limit below what it holds, which once failed the sync)."""
-    if project.target != "duckdb":
-        pytest.skip("a DuckDB setting")
     join = "select a.i from range(1000000) a(i) join range(1000000) b(i) on a.i = b.i"
-    before, during, _, count = _limits_around_a_stream(project, "duckdb", join)
+    before, during, _, count = _limits_around_a_stream(duckdb_project, "duckdb", join)
     assert count == 1000000
     assert 32 < _mib(during) < _mib(before)  # capped, above what the join holds
 
 
-def test_a_memory_limit_in_the_profile_is_left_alone(project: Project) -> None:
-    if project.target != "duckdb":
-        pytest.skip("a DuckDB setting")
-    profiles = Path(project.path) / "profiles.yml"
+def test_a_memory_limit_in_the_profile_is_left_alone(duckdb_project: Project) -> None:
+    profiles = Path(duckdb_project.path) / "profiles.yml"
     profiles.write_text(
         profiles.read_text().replace(
             "    postgres:",
@@ -99,7 +103,7 @@ def test_a_memory_limit_in_the_profile_is_left_alone(project: Project) -> None:
         )
     )
     before, during, after, count = _limits_around_a_stream(
-        project, "duckdb_limited", "select * from range(5000)"
+        duckdb_project, "duckdb_limited", "select * from range(5000)"
     )
     assert count == 5000
     assert before == during == after
