@@ -7,11 +7,13 @@ coerced to the types of Pendo's fields, read from its schema once per run (see s
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import MetadataSpec
 from pendo_sync.pendo.responses import REJECTED
+from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.prepare import FieldTypes, prepare_metadata
 from pendo_sync.report import ModelResult
 from pendo_sync.run_context import RunContext
@@ -19,31 +21,36 @@ from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
 from pendo_sync.warehouse import Warehouse
 
 
-def sync_metadata_model(
-    spec: MetadataSpec, types: FieldTypes, ctx: RunContext, relation: str, result: ModelResult
-) -> None:
-    """`spec` names fields as Pendo spells them; `types` gives each its Pendo type (see pendo/schema.py)."""
-    dialect = ctx.store.dialect
+def sync_metadata_model(check: FieldCheck, ctx: RunContext, relation: str, result: ModelResult) -> None:
+    """`check.spec` names fields as Pendo spells them; `check.types` gives each its Pendo type."""
+    spec, types, dialect = check.spec, check.types, ctx.store.dialect
     result.rows_in_model, duplicate = profile_keys(
         ctx.warehouse, dialect, relation, spec.id_column, f"each {spec.kind}"
     )
     if duplicate:
         refuse(result, duplicate)
         return
-    diff = diff_sql(spec, relation, ctx.store.schema, dialect)
+    diff = diff_sql(spec, relation, ctx.store.schema, dialect, check.doubles)
     size = spec.batch_size or ctx.batch_size
     batches = (_batch(spec, types, ctx, rows) for rows in ctx.warehouse.stream(diff, size=size))
     BatchSender(ctx, spec.model.unique_id, result).run(batches, max_inflight=ctx.workers * 2)
 
 
-def diff_sql(spec: MetadataSpec, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
-    """The rows of the model whose hash differs from state, per group (shared with `plan`)."""
+def diff_sql(
+    spec: MetadataSpec,
+    relation: str,
+    state_schema: str,
+    dialect: sql.Dialect,
+    doubles: Collection[str] = (),
+) -> str:
+    """The rows of the model whose hash differs from state, per group (shared with `plan`); `doubles`
+    are the columns fetched as double precision (FieldCheck.doubles)."""
     groups = [
         sql.GroupHash(g, _fingerprint(spec, g), tuple(f.column for f in spec.group_fields(g)))
         for g in spec.groups
     ]
     return sql.metadata_diff(
-        relation, state_schema, spec.model.unique_id, spec.id_column, spec.columns, groups, dialect
+        relation, state_schema, spec.model.unique_id, spec.id_column, spec.columns, groups, dialect, doubles
     )
 
 

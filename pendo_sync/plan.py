@@ -136,7 +136,9 @@ class _Planner:
         )
         if not self.unique(relation, spec.id_column, f"each {spec.kind}", plan):
             return
-        diff = self.diff(lambda schema: metadata_sync.diff_sql(spec, relation, schema, self.store.dialect))
+        diff = self.diff(
+            lambda schema: metadata_sync.diff_sql(spec, relation, schema, self.store.dialect, check.doubles)
+        )
         for rows in self.store.warehouse.stream(diff, size=spec.batch_size or self.options.batch_size):
             plan.add(prepare_metadata(spec, check.types, rows), self.samples)
 

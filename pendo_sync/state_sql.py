@@ -9,7 +9,7 @@ its changed rows. Hashes are computed and compared by the warehouse only, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,12 +115,14 @@ def metadata_diff(
     columns: Sequence[str],
     groups: Sequence[GroupHash],
     d: Dialect,
+    doubles: Collection[str] = (),
 ) -> str:
     """Changed rows: key, the mapped columns (in `columns` order), then per group its hash and its change:
     'new' (no state yet), 'changed' (state holds another hash) or NULL (unchanged).
 
     The fingerprint (field names, columns, null handling) is hashed with the values, so editing the
-    mapping makes every row differ for the edited group and resends it.
+    mapping makes every row differ for the edited group and resends it. Columns in `doubles` come back
+    cast to double precision; they are hashed as the model holds them, so state does not depend on it.
     """
     q = d.quote
     alias = {c: f"c{i}" for i, c in enumerate(columns)}
@@ -138,8 +140,9 @@ def metadata_diff(
         selects += [f"src.h_{g.group}", f"{change} as change_{g.group}"]
         changed.append(flag)
     body = ", ".join([KEY, *alias.values(), *hashes])
+    values = [f"cast(src.{a} as double precision)" if c in doubles else f"src.{a}" for c, a in alias.items()]
     return (
-        f"select src.{KEY}, {', '.join(f'src.{a}' for a in alias.values())}, {', '.join(selects)}\n"
+        f"select src.{KEY}, {', '.join(values)}, {', '.join(selects)}\n"
         f"from (select {body} from (select {inner} from {relation}) raw) src\n"
         + "\n".join(joins)
         + f"\nwhere {' or '.join(changed)}"

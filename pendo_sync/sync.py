@@ -207,7 +207,7 @@ def _sync_model(
             )
             if not ctx.store.is_known(spec.model.unique_id):
                 ctx.store.mark_known(spec.model.unique_id, spec.kind, ctx.run_id)
-            sync_metadata_model(check.spec, check.types, ctx, relation, result)
+            sync_metadata_model(check, ctx, relation, result)
         else:
             sync_event_model(spec, ctx, relation, result)
     except PendoError as exc:  # Pendo unusable for the whole run: stop, but report this model first

@@ -13,6 +13,7 @@ select
     seats_text,
     score,
     revenue,
+    cast(revenue as decimal(12, 2)) as amount,
     is_admin,
     active_flag,
     signed_up_at,

@@ -29,6 +29,7 @@ SCHEMA = {
             "licenses": "integer",
             "score": "float",
             "revenue": "number",
+            "amount": "float",
             "is_admin": "boolean",
             "active": "boolean",
             "signed_up_at": "time",
@@ -65,19 +66,22 @@ AGENT = {
 }  # fmt: skip
 CUSTOM = {
     "t001": {"plan": "pro", "signup_label": "2024-01-15", "seats": 12, "licenses": 12, "score": 4.75,
-             "revenue": 120000.5, "is_admin": True, "active": True, "signed_up_at": ms(2024, 1, 15, 9, 30),
+             "revenue": 120000.5, "amount": 120000.5, "is_admin": True, "active": True,
+             "signed_up_at": ms(2024, 1, 15, 9, 30),
              "last_seen_at": ms(2024, 7, 1, 12, hours=2), "renewal": ms(2025, 6, 30),
              "trial_end": ms(2024, 2, 15), "activated_s": 1_705_311_000_000, "activated_ms": 1_705_311_000_123,
              "notes": "vip", "bio": "Mathematician."},
     # Before 1970: negative epochs. `notes` is null in the warehouse, so Pendo's value is left alone.
     "t002": {"plan": "free", "signup_label": "1969-07-20", "seats": 1, "licenses": 3, "score": -0.5,
-             "revenue": 0, "is_admin": False, "active": False, "signed_up_at": ms(1969, 7, 20, 20, 17, 40),
+             "revenue": 0, "amount": 0.0, "is_admin": False, "active": False,
+             "signed_up_at": ms(1969, 7, 20, 20, 17, 40),
              "last_seen_at": ms(1960, 2, 29, 23, 59, 59, 999_000, hours=-5), "renewal": ms(1960, 2, 29),
              "trial_end": -1, "activated_s": -86_400_000, "activated_ms": -1_000_000_000_000,
              "notes": "set in Pendo", "bio": "Admiral."},
     # 01:30 on the day US clocks fall back, as EST (-05:00): the second 01:30 of that night.
     "t005": {"plan": "free", "signup_label": "2024-03-05", "seats": 1, "licenses": 10, "score": 2.5,
-             "revenue": 1.1, "is_admin": False, "active": True, "signed_up_at": ms(2024, 3, 5, 16, 45),
+             "revenue": 1.1, "amount": 1.1, "is_admin": False, "active": True,
+             "signed_up_at": ms(2024, 3, 5, 16, 45),
              "last_seen_at": ms(2024, 11, 3, 6, 30), "renewal": ms(2024, 12, 31),
              "trial_end": ms(2024, 11, 3, 6, 30), "activated_s": 0, "activated_ms": 100_000_000_000,
              "bio": "Liskov."},

@@ -14,6 +14,7 @@ from pendo_sync.pendo.schema import (
     PendoField,
     check_fields,
     create_type,
+    exact_as_double,
     parse_schema,
     plan_fields,
 )
@@ -104,6 +105,32 @@ def test_a_schema_that_is_not_an_object_is_an_error(raw: Any) -> None:
 )
 def test_created_agent_fields_are_typed_from_the_column(warehouse_type: str, pendo_type: str) -> None:
     assert create_type(warehouse_type) == pendo_type
+
+
+@pytest.mark.parametrize(
+    ("warehouse_type", "exact"),
+    [
+        ("DECIMAL(12,2)", True),
+        ("decimal(9, 3)", True),
+        ("DECIMAL(15,15)", True),
+        ("DECIMAL(16,2)", False),  # the unscaled integer may not fit a double exactly
+        ("DECIMAL(38,10)", False),
+        ("DOUBLE", False),  # already a float: nothing to cast
+        ("1700", False),  # PostgreSQL's numeric OID says no precision
+        ("", False),
+    ],
+)
+def test_only_narrow_decimals_are_cast_to_double(warehouse_type: str, exact: bool) -> None:
+    assert exact_as_double(warehouse_type) is exact
+
+
+def test_decimal_columns_feeding_only_float_fields_are_fetched_as_doubles() -> None:
+    schema = parse_schema({"custom": {"score": {"Type": "float"}, "ratio": {"Type": "float"}, "amount": {"Type": "number"}, "seats": {"Type": "integer"}}})  # fmt: skip
+    mapping = spec(custom={"score": "arr", "ratio": "share", "amount": "share", "seats": "wide"})
+    columns = {"arr": "DECIMAL(12,2)", "share": "DECIMAL(5,4)", "wide": "DECIMAL(12,0)"}
+    assert check_fields(mapping, schema, columns).doubles == {"arr"}  # share also feeds a number
+    wide = spec(custom={"score": "wide"})
+    assert check_fields(wide, schema, {"wide": "DECIMAL(18,2)"}).doubles == frozenset()
 
 
 def test_existing_fields_resolve_with_their_types() -> None:

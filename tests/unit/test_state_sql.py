@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import duckdb
 from hypothesis import given
 from hypothesis import strategies as st
 
 from pendo_sync import state_sql as sql
+from pendo_sync.coercion import to_float
+from pendo_sync.pendo.schema import EXACT_DOUBLE_DIGITS
 
 D = sql.Dialect(quote=lambda name: '"' + name.replace('"', '""') + '"')
 
@@ -65,6 +69,34 @@ def test_concat_hash_is_the_chained_hash(values: tuple[str | None, ...]) -> None
 
 
 DUCKDB = sql.dialect_for("duckdb", D.quote)
+
+
+@given(st.data())
+def test_duckdb_casts_narrow_decimals_to_the_float_coercion_makes(data: st.DataObject) -> None:
+    """Why a DECIMAL(p <= 15, s) column mapped to a float field may be fetched as a double."""
+    precision = data.draw(st.integers(1, EXACT_DOUBLE_DIGITS))
+    scale = data.draw(st.integers(0, precision))
+    unscaled = data.draw(st.integers(-(10**precision) + 1, 10**precision - 1))
+    value = Decimal(unscaled).scaleb(-scale)
+    query = f"select cast('{value:f}'::decimal({precision},{scale}) as double precision)"
+    got = duckdb.connect().execute(query).fetchall()[0][0]
+    assert type(got) is float and got == to_float(value)
+
+
+def test_columns_fetched_as_doubles_are_hashed_as_the_model_holds_them() -> None:
+    groups = [sql.GroupHash("custom", "fp", ("arr",))]
+    plain = sql.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, DUCKDB)
+    doubles = sql.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, DUCKDB, doubles={"arr"})
+    db = duckdb.connect()
+    db.execute("create table m as select 'v1' as id, 12.50::decimal(12,2) as arr")
+    db.execute("create schema s")
+    for statement in sql.create_tables("s", DUCKDB):
+        db.execute(statement)
+    (key, raw, row_hash, _), (_, fetched, same_hash, _) = (
+        db.execute(q).fetchall()[0] for q in (plain, doubles)
+    )
+    assert (key, raw, fetched) == ("v1", Decimal("12.50"), 12.5) and type(fetched) is float
+    assert row_hash == same_hash
 
 
 ODD_TEXT = st.sampled_from(["", "\x1f", "a\x1fb", "\x1f\x1f"]) | TEXT
