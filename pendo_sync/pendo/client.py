@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 import certifi
 import urllib3
-from urllib3.exceptions import HTTPError
+from urllib3.exceptions import HTTPError, MaxRetryError
 
 from pendo_sync.errors import PendoAuthError, PendoError
 from pendo_sync.pendo.pacing import RETRY_STATUSES, AdaptiveLimiter, Health, PendoRetry, retry_policy
@@ -123,7 +123,10 @@ class PendoClient:
                 self._api, method, url, "metadata/schema", body, self.settings.integration_key
             )
         except HTTPError as exc:
-            raise PendoError(f"No answer from Pendo to {what} ({type(exc).__name__})") from None
+            raise PendoError(
+                f"No answer from Pendo at {url.split('/api/')[0]} to {what}: {_cause(exc)}. Check "
+                "PENDO_REGION (or PENDO_BASE_URL) and that this machine can reach it"
+            ) from None
         if response.status != 200:
             raise PendoError(f"Pendo answered HTTP {response.status} to {what}{snippet(response.data)}")
         return bytes(response.data)
@@ -238,7 +241,19 @@ class _Connections:
 
 
 def _no_answer(exc: HTTPError) -> str:
-    return f"no answer from Pendo after retries ({type(exc).__name__})"
+    return f"no answer from Pendo after retries: {_cause(exc)}"
+
+
+def _cause(exc: HTTPError) -> str:
+    """What went wrong on the last attempt, without urllib3's wrapping: "[Errno 111] Connection refused",
+    "Read timed out. (read timeout=60.0)". Requests carry no secret in their URL, so none can show here."""
+    cause = exc.reason if isinstance(exc, MaxRetryError) and exc.reason is not None else exc
+    if len(cause.args) == 2 and isinstance(cause.args[1], BaseException):  # ProtocolError(message, error)
+        return f"{str(cause.args[0]).rstrip('.')}: {cause.args[1]}"
+    text = str(cause)
+    if "[Errno" in text:
+        return text[text.index("[Errno") :].rstrip(")'\"")
+    return text.split("): ", 1)[-1] or type(cause).__name__
 
 
 def _json_bytes(value: Any) -> bytes:

@@ -99,10 +99,14 @@ def test_an_unreadable_schema_is_a_pendo_error(status: int, body: bytes, message
         client_for(url).get_schema("visitor")
 
 
-def test_no_answer_is_a_pendo_error() -> None:
+def test_no_answer_is_a_pendo_error_naming_the_host_the_cause_and_the_fix() -> None:
     client = client_for("http://127.0.0.1:9")  # the discard port: nothing listens
-    with pytest.raises(PendoError, match="No answer from Pendo to reading the visitor metadata schema"):
+    with pytest.raises(PendoError) as raised:
         client.get_schema("visitor")
+    assert str(raised.value) == (
+        "No answer from Pendo at http://127.0.0.1:9 to reading the visitor metadata schema: [Errno 111] "
+        "Connection refused. Check PENDO_REGION (or PENDO_BASE_URL) and that this machine can reach it"
+    )
 
 
 def test_requests_go_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:

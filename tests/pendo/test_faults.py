@@ -96,6 +96,15 @@ def test_a_200_we_cannot_read_acknowledges_nothing(emulator: Emulator, how: str)
     assert bulk_requests(emulator) == 1  # answered: not retried now, resent next run
 
 
+def test_rows_pendo_never_answered_say_why(emulator: Emulator) -> None:
+    faults(emulator, {"match": BULK, "drop": "before"})
+    result = client_for(emulator, retries=0).post_metadata("visitor", "custom", ENTRIES, IDS, create=False)
+    assert {(o.outcome, o.reason) for o in result} == {
+        (FAILED, "no answer from Pendo after retries: Connection aborted: Remote end closed connection "
+         "without response")
+    }  # fmt: skip
+
+
 def test_a_dead_pendo_ends_the_run_with_a_clear_error(emulator: Emulator) -> None:
     faults(emulator, {"match": BULK, "status": 503})
     client = client_for(emulator, retry_budget=1.0)
