@@ -109,6 +109,16 @@ def test_no_answer_is_a_pendo_error_naming_the_host_the_cause_and_the_fix() -> N
     )
 
 
+def test_an_unreachable_proxy_is_named_without_its_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://alice:pr0xy-pw@127.0.0.1:9")
+    with pytest.raises(PendoError) as raised:
+        client_for("http://pendo.invalid").get_schema("visitor")
+    assert "Unable to connect to proxy" in str(raised.value) and "pr0xy-pw" not in str(raised.value)
+
+
 def test_requests_go_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
     for name in ("NO_PROXY", "no_proxy"):
