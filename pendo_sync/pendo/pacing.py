@@ -26,6 +26,10 @@ from pendo_sync.errors import PendoError
 RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0  # seconds; a larger Retry-After is clamped (the run budget still applies)
 MIN_RPS = 1.0
+# A connection Pendo refuses, or a host name that does not resolve, is a wrong PENDO_BASE_URL or region far
+# more often than a blip: with every retry's backoff it took ~90 s to say so. Three retries take ~4 s.
+# Answers that fail (5xx, 429, dropped connections) keep the full count.
+CONNECT_RETRIES = 3
 
 
 class PendoUnavailable(PendoError):
@@ -136,10 +140,11 @@ class PendoRetry(Retry):
 
 
 def retry_policy(limiter: AdaptiveLimiter, health: Health, attempts: int = 8) -> PendoRetry:
-    """`attempts` retries at most per request (0: none, for tests that want the first answer)."""
+    """`attempts` retries at most per request (0: none, for tests that want the first answer); failing to
+    connect at all is retried at most CONNECT_RETRIES times."""
     retry = PendoRetry(
         total=attempts,
-        connect=attempts,
+        connect=min(attempts, CONNECT_RETRIES),
         read=attempts,
         status=attempts,
         backoff_factor=0.5,

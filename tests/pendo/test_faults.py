@@ -154,6 +154,25 @@ def test_retry_after_is_clamped() -> None:
     assert PendoRetry().get_retry_after(Response()) == MAX_RETRY_AFTER  # type: ignore[arg-type]
 
 
+def test_a_host_that_refuses_connections_is_given_up_sooner_than_one_that_fails_answers() -> None:
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ProtocolError
+
+    from pendo_sync.pendo.pacing import CONNECT_RETRIES, Health, retry_policy
+
+    def attempts(error: Exception) -> int:
+        retry = retry_policy(AdaptiveLimiter(100, 4), Health(budget=3600), attempts=8)
+        for attempt in range(1, 20):
+            try:
+                retry = retry.increment("POST", "/api/v1/metadata", error=error)
+            except MaxRetryError:
+                return attempt
+        raise AssertionError("never gave up")
+
+    refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")  # type: ignore[arg-type]
+    assert attempts(refused) == CONNECT_RETRIES + 1 == 4
+    assert attempts(ProtocolError("Connection aborted.", ConnectionResetError())) == 9
+
+
 def test_limiter_halves_on_throttle_and_recovers_slowly() -> None:
     limiter = AdaptiveLimiter(max_rps=100, max_concurrency=8)
     limiter.throttled()
