@@ -96,8 +96,8 @@ def create_type(warehouse_type: str) -> str:
     return _CREATE_TYPE_OF.get(base, "string")
 
 
-# DECIMAL(p,s) as DuckDB names a column's type. PostgreSQL's driver gives a type OID instead, which never
-# matches: it would need a catalog query, and psycopg2's numerics are not the cost DuckDB's are.
+# DECIMAL(p,s) as DuckDB names a column's type. Only the DuckDB dialect casts (state_sql.Dialect.double_type):
+# PostgreSQL's driver gives a type OID, which never matches, and psycopg2's numerics cost less.
 _DECIMAL = re.compile(r"decimal\((\d+)\s*,\s*\d+\)", re.IGNORECASE)
 EXACT_DOUBLE_DIGITS = 15
 
