@@ -78,7 +78,7 @@ def test_duckdb_casts_narrow_decimals_to_the_float_coercion_makes(data: st.DataO
     scale = data.draw(st.integers(0, precision))
     unscaled = data.draw(st.integers(-(10**precision) + 1, 10**precision - 1))
     value = Decimal(unscaled).scaleb(-scale)
-    query = f"select cast('{value:f}'::decimal({precision},{scale}) as double precision)"
+    query = f"select cast('{value:f}'::decimal({precision},{scale}) as {DUCKDB.double_type})"
     got = duckdb.connect().execute(query).fetchall()[0][0]
     assert type(got) is float and got == to_float(value)
 
