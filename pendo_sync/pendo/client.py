@@ -124,7 +124,7 @@ class PendoClient:
             )
         except HTTPError as exc:
             raise PendoError(
-                f"No answer from Pendo at {url.split('/api/')[0]} to {what}: {_cause(exc)}. Check "
+                f"No answer from Pendo at {self.settings.api_url} to {what}: {_cause(exc)}. Check "
                 "PENDO_REGION (or PENDO_BASE_URL) and that this machine can reach it"
             ) from None
         if response.status != 200:
