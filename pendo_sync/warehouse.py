@@ -9,7 +9,9 @@ dbt is imported lazily so `pendo-dbt --help` starts instantly.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import functools
 import gc
 import itertools
 import os
@@ -45,16 +47,20 @@ class DbtTarget:
 class Warehouse:
     def __init__(self, target: DbtTarget) -> None:
         # Loading dbt makes ~145,000 long-lived objects; the cyclic GC, walking them again on each
-        # collection as they pile up, took ~0.3 s of dbt's ~4.2 s start-up on a slow 2-vCPU machine. One
-        # collection afterwards finds the few cycles the load left behind.
+        # collection as they pile up, took ~0.3 s of dbt's ~4.2 s start-up on a slow 2-vCPU machine. They
+        # live as long as this object (project, profile, adapter, macros), so they are frozen as soon as they
+        # exist: then no collection walks them again, neither while rows stream (those walks were 8 of the
+        # 29 s of CPU of a million-row sync) nor the first one after the load (0.1 s, and it found nothing
+        # to free: docs/performance.md).
         collecting = gc.isenabled()
         gc.disable()
         try:
             self._adapter, config = _open_adapter(target)
+            gc.freeze()
         finally:
             if collecting:
                 gc.enable()
-        gc.collect()
+        _skip_final_collection()
         self.target_name: str = config.target_name
         self.target_schema: str = config.credentials.schema
         project_vars = config.vars.to_dict()
@@ -64,10 +70,6 @@ class Warehouse:
         self._lock = threading.Lock()
         profile_settings = getattr(config.credentials, "settings", None) or {}
         self._spill = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
-        # That object graph (project, profile, adapter, macros) lives as long as this object. Frozen, the GC
-        # stops walking it on every full collection while rows stream: those walks were 8 of the 29 s of
-        # CPU of a million-row sync (docs/performance.md).
-        gc.freeze()
 
     def close(self) -> None:
         if self._spill:
@@ -218,6 +220,15 @@ class Warehouse:
         with contextlib.suppress(Exception):
             cursor.close()
             handle.commit() if commit else handle.rollback()
+
+
+@functools.cache
+def _skip_final_collection() -> None:
+    """At exit, CPython's last collection tears down the cycles of everything dbt loaded, one by one: ~0.5 s
+    of every run (a fifth of an incremental sync's), to free memory the OS takes back anyway. Frozen at exit,
+    they are skipped. Exit handlers still run first (dbt-duckdb's closes DuckDB) and output is still flushed;
+    only finalizers of cyclic garbage left at exit do not run, which CPython never promised anyway."""
+    atexit.register(gc.freeze)
 
 
 def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
