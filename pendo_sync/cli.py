@@ -7,8 +7,10 @@ model could not be synced; 2 configuration or usage error (nothing sent); 3 anot
 
 from __future__ import annotations
 
+import atexit
 import dataclasses
 import functools
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -169,6 +171,17 @@ def _console() -> Console:
 def main(context: click.Context, log_format: str, debug: bool) -> None:
     """Sync dbt models tagged with meta.pendo into Pendo."""
     context.obj = Console(log_format, debug)
+    _skip_final_collection()
+
+
+@functools.cache
+def _skip_final_collection() -> None:
+    """At exit, CPython's last collection tears down the cycles of everything dbt loaded (adapter, project,
+    or a whole `dbt ls` parse) one by one: ~0.4-0.5 s of every run, a fifth of an incremental sync's, to
+    free memory the OS takes back anyway. Frozen at exit, they are skipped. Exit handlers still run first
+    (the warehouse is closed before them; dbt-duckdb's closes DuckDB) and output is still flushed; only
+    finalizers of cyclic garbage left at exit do not run, which CPython never promised anyway."""
+    atexit.register(gc.freeze)
 
 
 @main.command()

@@ -9,9 +9,7 @@ dbt is imported lazily so `pendo-dbt --help` starts instantly.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import functools
 import gc
 import itertools
 import os
@@ -60,7 +58,6 @@ class Warehouse:
         finally:
             if collecting:
                 gc.enable()
-        _skip_final_collection()
         self.target_name: str = config.target_name
         self.target_schema: str = config.credentials.schema
         project_vars = config.vars.to_dict()
@@ -220,15 +217,6 @@ class Warehouse:
         with contextlib.suppress(Exception):
             cursor.close()
             handle.commit() if commit else handle.rollback()
-
-
-@functools.cache
-def _skip_final_collection() -> None:
-    """At exit, CPython's last collection tears down the cycles of everything dbt loaded, one by one: ~0.5 s
-    of every run (a fifth of an incremental sync's), to free memory the OS takes back anyway. Frozen at exit,
-    they are skipped. Exit handlers still run first (dbt-duckdb's closes DuckDB) and output is still flushed;
-    only finalizers of cyclic garbage left at exit do not run, which CPython never promised anyway."""
-    atexit.register(gc.freeze)
 
 
 def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:

@@ -4,10 +4,6 @@ and DuckDB spills rather than grows while rows stream."""
 from __future__ import annotations
 
 import gc
-import os
-import subprocess
-import sys
-import textwrap
 import threading
 from pathlib import Path
 
@@ -36,51 +32,6 @@ def test_the_gc_paused_while_dbt_loads_is_left_as_it_was(project: Project) -> No
                 assert not gc.isenabled()
         finally:
             gc.enable()
-
-
-# Opens the warehouse, writes through it, then leaves a finalizable cycle that only the interpreter's last
-# collection could reach.
-EXIT_SCRIPT = textwrap.dedent(
-    """
-    import gc, sys
-    from pathlib import Path
-    from pendo_sync.warehouse import DbtTarget, Warehouse
-
-    class Cycle:
-        def __init__(self):
-            self.me = self
-
-        def __del__(self):
-            print("finalized", flush=True)
-
-    path = Path(sys.argv[1])
-    with Warehouse(DbtTarget(path, path, sys.argv[2])) as warehouse:
-        table = warehouse.relation(None, warehouse.target_schema, "exit_check")
-        warehouse.execute([(f"create table {table} as select 42 as answer", ())])
-    gc.disable()
-    Cycle()
-    print("done", flush=True)
-    """
-)
-
-
-def test_a_process_that_opened_the_warehouse_skips_the_last_collection_and_leaves_it_consistent(
-    project: Project,
-) -> None:
-    """The collection at exit (~0.5 s a run, tearing down dbt's objects) is skipped; exit handlers still run
-    and what was committed is there for the next process."""
-    done = subprocess.run(
-        [sys.executable, "-c", EXIT_SCRIPT, str(project.path), project.target],
-        env={**os.environ, **project.env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["done"]  # no "finalized": the exit's collection did not walk the cycle
-    with environ(project.env), Warehouse(DbtTarget(project.path, project.path, project.target)) as warehouse:
-        table = warehouse.relation(None, warehouse.target_schema, "exit_check")
-        assert warehouse.query(f"select answer from {table}") == [(42,)]
 
 
 @pytest.fixture

@@ -1,0 +1,57 @@
+"""How a `pendo-dbt` process ends: without the interpreter's last collection (it spent ~0.5 s tearing
+down dbt's objects), yet with the warehouse closed and every acknowledged row in state."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+from pendo_sync.pendo.emulator import Emulator
+from tests.integration.harness import KEY, TRACK, Project
+
+# The CLI, after leaving a finalizable cycle that only the interpreter's last collection could reach.
+SCRIPT = textwrap.dedent(
+    """
+    import gc, sys
+    from pendo_sync.cli import main
+
+    class Cycle:
+        def __init__(self):
+            self.me = self
+
+        def __del__(self):
+            print("finalized", flush=True)
+
+    gc.disable()
+    Cycle()
+    main(sys.argv[1:])
+    """
+)
+
+
+def test_a_sync_process_skips_the_last_collection_and_leaves_its_state_whole(
+    project: Project, emulator: Emulator
+) -> None:
+    env = {
+        **os.environ,
+        **project.env,
+        "PENDO_INTEGRATION_KEY": KEY,
+        "PENDO_TRACK_EVENT_SECRET": TRACK,
+        "PENDO_BASE_URL": emulator.url,
+        "DO_NOT_TRACK": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, "sync", *project.flags, "--select", "pendo_visitors"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "10 sent: 10 updated" in done.stdout
+    assert "finalized" not in done.stdout  # the exit's collection did not walk the cycle
+    again = project.sync(emulator, "--select", "pendo_visitors")
+    assert again.exit_code == 0 and "0 changed" in again.output  # what the first process committed is there
