@@ -57,15 +57,22 @@ class Project:
         """Run `pendo-dbt <command>`; without --select, on the two metadata models of the suite."""
         if "--select" not in args and "-s" not in args:
             args = (*args, "--select", "pendo_visitors", "--select", "pendo_accounts")
-        env = {
+        env = {**self.pendo_env(emulator), **(env or {})}
+        argv = ["--log-format", log_format, command, *self.flags, *args]
+        return CliRunner().invoke(main, argv, env=env, catch_exceptions=False)
+
+    def pendo_env(self, emulator: Emulator) -> dict[str, str]:
+        """The project's environment plus Pendo's credentials and the emulator's address."""
+        return {
             **self.env,
             "PENDO_INTEGRATION_KEY": KEY,
             "PENDO_TRACK_EVENT_SECRET": TRACK,
             "PENDO_BASE_URL": emulator.url,
-            **(env or {}),
         }
-        argv = ["--log-format", log_format, command, *self.flags, *args]
-        return CliRunner().invoke(main, argv, env=env, catch_exceptions=False)
+
+    def process_env(self, emulator: Emulator) -> dict[str, str]:
+        """What a `pendo-dbt` subprocess gets: this process's environment plus `pendo_env`."""
+        return {**os.environ, **self.pendo_env(emulator), "DO_NOT_TRACK": "1"}
 
     def results(self) -> dict[str, Any]:
         return dict(json.loads((self.path / "target" / "pendo_sync_results.json").read_text()))

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
 
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
-from tests.integration.harness import KEY, TRACK, Project
+from tests.integration.harness import Project
 
 
 def test_a_second_sync_waits_for_no_one_and_says_why(project: Project, emulator: Emulator) -> None:
     emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 3.0}]))
-    env = {
-        **os.environ,
-        **project.env,
-        "PENDO_INTEGRATION_KEY": KEY,
-        "PENDO_TRACK_EVENT_SECRET": TRACK,
-        "PENDO_BASE_URL": emulator.url,
-        "DO_NOT_TRACK": "1",
-    }
+    env = project.process_env(emulator)
     first = subprocess.Popen(
         [sys.executable, "-m", "pendo_sync", "sync", *project.flags, "-s", "pendo_visitors"],
         env=env,

@@ -60,14 +60,7 @@ def build(project: Project, version: int) -> None:
 
 
 def start_sync(project: Project, emulator: Emulator) -> subprocess.Popen[bytes]:
-    env = {
-        **os.environ,
-        **project.env,
-        "PENDO_INTEGRATION_KEY": KEY,
-        "PENDO_TRACK_EVENT_SECRET": TRACK,
-        "PENDO_BASE_URL": emulator.url,
-        "DO_NOT_TRACK": "1",
-    }
+    env = project.process_env(emulator)
     args = ["sync", *project.flags, *SELECT, "--threads", str(THREADS), "--batch-size", str(BATCH)]
     return subprocess.Popen(
         [sys.executable, "-m", "pendo_sync", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT

@@ -3,13 +3,12 @@ down dbt's objects), yet with the warehouse closed and every acknowledged row in
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
 
 from pendo_sync.pendo.emulator import Emulator
-from tests.integration.harness import KEY, TRACK, Project
+from tests.integration.harness import Project
 
 # The CLI, after leaving a finalizable cycle that only the interpreter's last collection could reach.
 SCRIPT = textwrap.dedent(
@@ -34,14 +33,7 @@ SCRIPT = textwrap.dedent(
 def test_a_sync_process_skips_the_last_collection_and_leaves_its_state_whole(
     project: Project, emulator: Emulator
 ) -> None:
-    env = {
-        **os.environ,
-        **project.env,
-        "PENDO_INTEGRATION_KEY": KEY,
-        "PENDO_TRACK_EVENT_SECRET": TRACK,
-        "PENDO_BASE_URL": emulator.url,
-        "DO_NOT_TRACK": "1",
-    }
+    env = project.process_env(emulator)
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, "sync", *project.flags, "--select", "pendo_visitors"],
         env=env,

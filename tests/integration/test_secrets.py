@@ -26,12 +26,7 @@ def test_no_command_leaks_a_key(project: Project, pendo_schema: dict[str, Any]) 
     with Emulator(KEY, TRACK) as emulator:
         # Most records are missing: the report paths that name rows run too.
         emulator.seed({"visitors": ["u001"], "accounts": ["acme"], "schema": pendo_schema})
-        env = {
-            **project.env,
-            "PENDO_INTEGRATION_KEY": KEY,
-            "PENDO_TRACK_EVENT_SECRET": TRACK,
-            "PENDO_BASE_URL": emulator.url,
-        }
+        env = project.pendo_env(emulator)
         runner = CliRunner()
         for args in (
             [
