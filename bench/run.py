@@ -286,9 +286,10 @@ def _git(*args: str) -> str:
 def run_phases(
     ctx: Context, profile: bool
 ) -> tuple[dict[str, Phase], dict[str, float], dict[str, Any] | None]:
-    """Every measurement, in an order where each starts from the state it needs, and each ratio's two sides
-    are measured minutes apart at most: this machine's speed drifts by 10-50% over a run (a 1% incremental
-    measured 10 minutes after its full sync once came out at 0.17 instead of 0.11)."""
+    """Every measurement, in an order where each starts from the state it needs and each ratio's two sides
+    are measured one after the other (but the naive script's, far from its target): a 2-vCPU machine's
+    speed can drift by 10-50% over a run (an incremental measured 10 minutes after its full sync once came
+    out at 0.17 of it instead of 0.11)."""
     phases: dict[str, Phase] = {}
     timings = {}
     say(
