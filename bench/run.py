@@ -29,19 +29,32 @@ from harness import raw
 from harness.emulator import EmulatorProcess
 from harness.proc import run_measured, self_cpu_seconds
 from harness.profiling import py_spy, record, summarize
-from harness.project import EVENTS, VISITORS, VISITORS_TENTH, Project, event_bodies, metadata_bodies
-from harness.report import Phase, bottleneck_notes, ratios, render
+from harness.project import (
+    EVENTS,
+    EVENTS_DISTANT,
+    VISITORS,
+    VISITORS_TENTH,
+    Project,
+    event_bodies,
+    metadata_bodies,
+)
+from harness.report import Phase, bottleneck_notes, distant_lines, ratios, render
 from harness.syncrun import SyncRun, run_sync, sync_command
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 KEY, SECRET = "bench-integration-key", "bench-track-secret"
-STATE_FULL, STATE_TENTH, STATE_EVENTS, STATE_PROFILE = (
+STATE_FULL, STATE_TENTH, STATE_EVENTS, STATE_PROFILE, STATE_DISTANT = (
     "bench_state_full",
     "bench_state_tenth",
     "bench_state_events",
     "bench_state_profile",
+    "bench_state_distant",
 )
+# A distant Pendo: every answer late by this many seconds (loopback answers in about a millisecond).
+DISTANT_DELAYS = {"/data/track": 0.1, "/api/v1/metadata/": 0.5}
+# The distant phases run at pendo-dbt's defaults but for the threads: no --max-rps lift.
+DISTANT_ARGS = ("--max-rps", "100")
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Context:
 
     visitors: int
     events: int
+    distant_events: int
     threads: int
     batch_size: int
     naive_rows: int
@@ -76,9 +90,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="pendo-dbt benchmark harness (see bench/README.md)")
     parser.add_argument("--visitors", type=int, help="visitor rows N (default 1,000,000; --quick 100,000)")
     parser.add_argument("--events", type=int, help="event rows M (default 200,000; --quick 20,000)")
+    parser.add_argument(
+        "--distant-events",
+        type=int,
+        help="events sent to the distant (slow-answering) Pendo, at 100/s at best (default 1,500; --quick 500)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes: a run of a few minutes")
     parser.add_argument(
-        "--threads", type=int, default=4, help="concurrency of every client (pendo-dbt's default)"
+        "--threads",
+        type=int,
+        default=4,
+        help="concurrency of every client on loopback (pendo-dbt's `--threads auto` starts at 4)",
     )
     parser.add_argument(
         "--batch-size", type=int, default=1000, help="records per bulk request (pendo-dbt's default)"
@@ -103,6 +125,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.visitors = args.visitors or (100_000 if args.quick else 1_000_000)
     args.events = args.events or (20_000 if args.quick else 200_000)
+    args.distant_events = min(args.distant_events or (500 if args.quick else 1_500), args.events)
     return args
 
 
@@ -126,6 +149,7 @@ def make_context(args: argparse.Namespace) -> Context:
     return Context(
         args.visitors,
         args.events,
+        args.distant_events,
         args.threads,
         args.batch_size,
         args.naive_rows,
@@ -135,7 +159,7 @@ def make_context(args: argparse.Namespace) -> Context:
         sys.executable,
         env,
         args.stock_emulator,
-        tuple(shlex.split(args.sync_args)),
+        ("--threads", str(args.threads), *shlex.split(args.sync_args)),
     )
 
 
@@ -145,7 +169,12 @@ def say(message: str) -> None:
 
 def build(ctx: Context, revision: int, select: str | None = None) -> float:
     start = time.perf_counter()
-    ctx.project.build(ctx.visitors, ctx.events, revision, ctx.log("dbt"), select)
+    sizes = {
+        "bench_visitors": ctx.visitors,
+        "bench_events": ctx.events,
+        "bench_distant_events": ctx.distant_events,
+    }
+    ctx.project.build(sizes, revision, ctx.log("dbt"), select)
     return time.perf_counter() - start
 
 
@@ -177,17 +206,29 @@ def measure_raw_events(ctx: Context, bodies: list[bytes], client: str) -> Phase:
     return phase
 
 
-def measure_sync(ctx: Context, name: str, model: str, state_schema: str, expected: int) -> Phase:
-    """One `pendo-dbt sync` subprocess against a fresh emulator; `expected` rows must be sent."""
+def measure_sync(
+    ctx: Context,
+    name: str,
+    model: str,
+    state_schema: str,
+    expected: int,
+    distant_threads: str | None = None,
+) -> Phase:
+    """One `pendo-dbt sync` subprocess against a fresh emulator; `expected` rows must be sent. With
+    `distant_threads` ('auto' or a count), against a distant Pendo (DISTANT_DELAYS) at the default rate."""
     with ctx.emulator(name) as emulator:
         env = {**ctx.env, "PENDO_BASE_URL": emulator.url}
+        extra = ctx.sync_args
+        if distant_threads:
+            emulator.set_faults([{"match": path, "delay": d} for path, d in DISTANT_DELAYS.items()])
+            extra = (*DISTANT_ARGS, "--threads", distant_threads)
         emulator_cpu = emulator.cpu_seconds()
-        run = run_sync(
-            ctx.pendo_dbt, ctx.project.directory, model, state_schema, env, ctx.log(name), ctx.sync_args
-        )
+        run = run_sync(ctx.pendo_dbt, ctx.project.directory, model, state_schema, env, ctx.log(name), extra)
         phase = _sync_phase(name, run)
         phase.emulator_cpu_seconds = emulator.cpu_seconds() - emulator_cpu
-        per_row = 1 if model == EVENTS else 2  # a visitor row is one record in each of two groups
+        per_row = (
+            1 if model in (EVENTS, EVENTS_DISTANT) else 2
+        )  # a visitor row is one record in each of two groups
         _check_delivered(phase, emulator.accepted_rows(), per_row * expected, run.model.get("failed", 0))
     if run.model.get("sent") != expected:
         raise RuntimeError(f"{name}: pendo-dbt sent {run.model.get('sent')} rows, expected {expected}")
@@ -321,6 +362,13 @@ def run_phases(
     del bodies
     say("pendo-dbt sync, events")
     add(measure_sync(ctx, "sync_events", EVENTS, STATE_EVENTS, ctx.events))
+    for threads in (str(ctx.threads), "auto"):
+        say(f"distant Pendo, --threads {threads}: events, then N/10 visitors")
+        schema = f"{STATE_DISTANT}_{threads}"
+        name = f"distant_events_{threads}"
+        add(measure_sync(ctx, name, EVENTS_DISTANT, schema, ctx.distant_events, threads))
+        name = f"distant_tenth_{threads}"
+        add(measure_sync(ctx, name, VISITORS_TENTH, schema, ctx.visitors // 10, threads))
     say(f"naive script, {ctx.naive_rows:,} rows")
     add(measure_naive(ctx))
     summary = None
@@ -349,6 +397,8 @@ def main(argv: list[str] | None = None) -> None:
     phases, timings, summary = run_phases(ctx, profile=not args.no_profile)
     table, notes = ratios(phases), bottleneck_notes(phases)
     print("\n" + render(phases, table, notes))
+    distant = distant_lines(phases, str(ctx.threads), DISTANT_DELAYS)
+    print("\n".join(distant))
     for line in profile_lines(summary):
         print(line)
     results = {
@@ -356,6 +406,7 @@ def main(argv: list[str] | None = None) -> None:
         "sizes": {
             "visitors": ctx.visitors,
             "events": ctx.events,
+            "distant_events": ctx.distant_events,
             "threads": ctx.threads,
             "batch_size": ctx.batch_size,
             "naive_rows": ctx.naive_rows,
@@ -364,6 +415,7 @@ def main(argv: list[str] | None = None) -> None:
         },
         "ratios": [asdict(r) for r in table],
         "notes": notes,
+        "distant": distant,
         "phases": {name: phase.as_json() for name, phase in phases.items()},
         "timings": {**timings, "total_seconds": round(time.perf_counter() - start, 1)},
         "profile": summary,

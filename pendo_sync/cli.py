@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pendo_sync.cli_options import SelectorOption, reject_limit
+from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
 from pendo_sync.selection import Selection
@@ -188,7 +188,12 @@ def _skip_final_collection() -> None:
 @dbt_options
 @pendo_location
 @click.option(
-    "--threads", default=4, show_default=True, type=click.IntRange(1, 64), help="Concurrent requests."
+    "--threads",
+    default="auto",
+    show_default=True,
+    callback=thread_count,
+    help="Requests in flight per Pendo endpoint (1-64), or 'auto': as many as Pendo's answer time needs "
+    "to reach --max-rps (4 to 32).",
 )
 @click.option(
     "--batch-size",
@@ -227,7 +232,7 @@ def sync(
     dbt: SyncOptions,
     pendo_url: str | None,
     region: str | None,
-    threads: int,
+    threads: int | None,
     batch_size: int,
     full_refresh: bool,
     max_rps: float,
@@ -244,7 +249,7 @@ def sync(
         dbt,
         pendo_url=pendo_url,
         region=region,
-        client=ClientOptions(workers=threads, timeout=timeout, max_rps=max_rps, retry_budget=retry_budget),
+        client=ClientOptions(threads=threads, timeout=timeout, max_rps=max_rps, retry_budget=retry_budget),
         batch_size=batch_size,
         full_refresh=full_refresh,
     )

@@ -1,4 +1,5 @@
-"""Click parameters that behave as dbt's do: `--select a b` and `--fail-on-rejected 10|0.5%`."""
+"""Click parameters that behave as dbt's do (`--select a b`), and values with a unit or a word in them:
+`--fail-on-rejected 10|0.5%`, `--threads auto|N`."""
 
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ def reject_limit(ctx: click.Context, param: click.Parameter, value: str) -> Reje
         return RejectLimit.parse(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def thread_count(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
+    """Callback of --threads: 'auto' (None: as many in flight as Pendo's answer time needs) or 1-64."""
+    if value.strip().lower() == "auto":
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 64:
+        raise click.BadParameter(f"{value!r} is not 'auto' or a whole number from 1 to 64.", ctx, param)
+    return count

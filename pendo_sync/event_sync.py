@@ -13,6 +13,7 @@ from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec
 from pendo_sync.metadata_sync import profile_keys, refuse
 from pendo_sync.payloads import PROPERTIES_DISPLAY_LIMIT
+from pendo_sync.pendo.client import TRACK_ENDPOINT
 from pendo_sync.pendo.responses import REJECTED, RowOutcome
 from pendo_sync.prepare import EVENT_GROUP, Payload, prepare_events
 from pendo_sync.report import ModelResult
@@ -49,7 +50,7 @@ def sync_event_model(spec: EventSpec, ctx: RunContext, relation: str, result: Mo
     oversized = [0]
     size = min(ctx.batch_size, COMMIT_EVERY)
     batches = (_batch(spec, ctx, rows, oversized) for rows in ctx.warehouse.stream(diff, size=size))
-    BatchSender(ctx, model_id, result).run(batches, max_inflight=ctx.workers * 2)
+    BatchSender(ctx, model_id, result).run(batches, endpoints=[TRACK_ENDPOINT])
     if oversized[0]:
         result.notes.append(oversized_note(oversized[0]))
 

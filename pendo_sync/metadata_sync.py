@@ -12,6 +12,7 @@ from typing import Any
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import MetadataSpec
+from pendo_sync.pendo.client import metadata_endpoint
 from pendo_sync.pendo.responses import REJECTED
 from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.prepare import FieldTypes, prepare_metadata
@@ -33,7 +34,8 @@ def sync_metadata_model(check: FieldCheck, ctx: RunContext, relation: str, resul
     diff = diff_sql(spec, relation, ctx.store.schema, dialect, check.doubles)
     size = spec.batch_size or ctx.batch_size
     batches = (_batch(spec, types, ctx, rows) for rows in ctx.warehouse.stream(diff, size=size))
-    BatchSender(ctx, spec.model.unique_id, result).run(batches, max_inflight=ctx.workers * 2)
+    endpoints = [metadata_endpoint(spec.kind, g) for g in spec.groups]
+    BatchSender(ctx, spec.model.unique_id, result).run(batches, endpoints=endpoints)
 
 
 def diff_sql(

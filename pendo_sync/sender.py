@@ -8,7 +8,7 @@ A row's hash is never written before Pendo's answer for it is in, which is what 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
@@ -94,7 +94,9 @@ class BatchSender:
         self.answered = 0  # rows of the batches Pendo has fully answered: what the progress line counts
         self.inflight: dict[Future[list[RowOutcome]], tuple[Batch, Request]] = {}
 
-    def run(self, batches: Iterable[Batch], *, max_inflight: int) -> None:
+    def run(self, batches: Iterable[Batch], *, endpoints: Sequence[str]) -> None:
+        """Send the batches over the Pendo `endpoints` they use, keeping twice what those endpoints should
+        have in flight submitted, so a worker that finishes finds its next task waiting."""
         self.ctx.progress.start(self.result.model, self.result.rows_in_model)
         with ThreadPoolExecutor(self.ctx.workers, thread_name_prefix="pendo-sync-http") as pool:
             try:
@@ -104,7 +106,7 @@ class BatchSender:
                     for request in batch.requests:
                         self.inflight[pool.submit(request.send)] = (batch, request)
                     self._finish_if_done(batch)
-                    while len(self.inflight) > max_inflight:
+                    while len(self.inflight) > 2 * self.ctx.client.in_flight_goal(endpoints):
                         self._drain()
                 while self.inflight:
                     self._drain()

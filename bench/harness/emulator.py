@@ -90,6 +90,15 @@ class EmulatorProcess:
         log = self._get("/_emulator/requests")["requests"]
         return sum(entry["rows"] for entry in log if entry["status"] == 200)
 
+    def set_faults(self, faults: list[dict[str, Any]]) -> None:
+        """Fault rules (pendo_sync/pendo/faults.py), e.g. a delay on every answer: a distant Pendo."""
+        body = json.dumps({"faults": faults}).encode()
+        request = urllib.request.Request(
+            self.url + "/_emulator/faults", body, {"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=60):
+            pass
+
     def _get(self, path: str) -> Any:
         with urllib.request.urlopen(self.url + path, timeout=60) as response:
             return json.load(response)

@@ -16,6 +16,7 @@ from typing import Any
 
 SCHEMA = "bench"
 VISITORS, VISITORS_TENTH, EVENTS = "bench_visitors", "bench_visitors_tenth", "bench_events"
+EVENTS_DISTANT = "bench_events_distant"
 GROUP_COLUMNS = {"agent": ("email", "login_count"), "custom": ("plan_tier", "arr", "last_login", "is_admin")}
 
 
@@ -32,11 +33,10 @@ class Project:
     def deps(self, log: Path) -> None:
         self._run(self.dbt_command("deps"), log)
 
-    def build(self, visitors: int, events: int, revision: int, log: Path, select: str | None = None) -> None:
-        """`dbt build` with the sizes as vars; `select` rebuilds one model (the 1%-changed rebuild)."""
-        dbt_vars = json.dumps(
-            {"bench_visitors": visitors, "bench_events": events, "bench_revision": revision}
-        )
+    def build(self, sizes: dict[str, int], revision: int, log: Path, select: str | None = None) -> None:
+        """`dbt build` with the sizes (`bench_*` vars) as vars; `select` rebuilds one model (the 1%-changed
+        rebuild)."""
+        dbt_vars = json.dumps({**sizes, "bench_revision": revision})
         args = ["build", "--vars", dbt_vars, *(["--select", select] if select else [])]
         self._run(self.dbt_command(*args), log)
 

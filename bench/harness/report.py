@@ -158,6 +158,22 @@ def bottleneck_notes(p: dict[str, Phase]) -> list[str]:
     return notes
 
 
+def distant_lines(p: dict[str, Phase], threads: str, delays: dict[str, float]) -> list[str]:
+    """Against a distant Pendo, what limits a sync is requests in flight (at most in flight / answer time
+    per second), not CPU: the fixed thread count against `--threads auto`, at the default --max-rps 100."""
+    late = ", ".join(f"{path} {seconds:g} s" for path, seconds in delays.items())
+    lines = [f"distant Pendo (answers late: {late}; --max-rps 100), not a target:"]
+    for what, unit in (("events", "events"), ("tenth", "rows")):
+        fixed, auto = p[f"distant_{what}_{threads}"], p[f"distant_{what}_auto"]
+        rates = [f"{phase.active_rows_per_second:,.0f} {unit}/s in-model" for phase in (fixed, auto)]
+        line = f"  {fixed.rows:,} {'events' if what == 'events' else 'visitors'}: --threads {threads} {rates[0]}, "
+        line += f"auto {rates[1]} ({auto.active_rows_per_second / fixed.active_rows_per_second:.1f}x)"
+        if what == "events":
+            line += f"; --max-rps allows 100/s: {fixed.active_rows_per_second / 100:.2f} vs {auto.active_rows_per_second / 100:.2f} of it"
+        lines.append(line)
+    return lines
+
+
 def render(phases: dict[str, Phase], table: list[Ratio], notes: list[str]) -> str:
     lines = [
         f"{'phase':<26}{'rows':>10}{'seconds':>9}{'rows/s':>10}{'in-model/s':>12}{'client CPU s':>13}"

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import threading
+import time
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,23 +28,36 @@ import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError
 
 from pendo_sync.errors import PendoAuthError, PendoError
-from pendo_sync.pendo.pacing import RETRY_STATUSES, AdaptiveLimiter, Health, PendoRetry, retry_policy
+from pendo_sync.pendo.pacing import (
+    AUTO_THREADS,
+    RETRY_STATUSES,
+    AdaptiveLimiter,
+    Health,
+    PendoRetry,
+    retry_policy,
+)
 from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome, parse_bulk_response, snippet
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
+TRACK_ENDPOINT = "track"
 CONNECT_TIMEOUT = 10.0
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ClientOptions:
-    workers: int = 4
+    threads: int | None = None  # requests in flight per endpoint; None: adaptive (`--threads auto`)
     timeout: float = 120.0  # read timeout; a bulk call may take minutes on Pendo's side
     max_rps: float = 100.0  # Pendo's documented ~100 calls/s per endpoint
     retry_budget: float = 300.0  # seconds without a usable answer before the run gives up
     retries: int = 8  # per request
+
+    @property
+    def workers(self) -> int:
+        """Threads (and keep-alive connections) the run may use at most."""
+        return self.threads or AUTO_THREADS[1]
 
 
 class PendoClient:
@@ -67,6 +81,10 @@ class PendoClient:
         """The pacing of one endpoint (e.g. `metadata/visitor/custom`, `track`)."""
         return self._endpoint(endpoint)[0]
 
+    def in_flight_goal(self, endpoints: Sequence[str]) -> int:
+        """Requests these endpoints should have in flight together now, within the run's threads."""
+        return min(self.options.workers, sum(self.limiter(e).goal() for e in endpoints))
+
     def post_metadata(
         self, kind: str, group: str, entries: Sequence[dict[str, Any]], ids: Sequence[str], *, create: bool
     ) -> list[RowOutcome]:
@@ -78,13 +96,12 @@ class PendoClient:
         url = f"{self.settings.api_url}/api/v1/metadata/{kind}/{group}/value"
         if create:
             url += "?create=true"
-        endpoint = f"metadata/{kind}/{group}"
         try:
             response = self._send(
                 self._api,
                 "POST",
                 url,
-                endpoint,
+                metadata_endpoint(kind, group),
                 _json_bytes(list(entries)),
                 self.settings.integration_key,
             )
@@ -139,7 +156,7 @@ class PendoClient:
                 self._track,
                 "POST",
                 url,
-                "track",
+                TRACK_ENDPOINT,
                 _json_bytes(event),
                 self.settings.track_secret,
                 "PENDO_TRACK_EVENT_SECRET",
@@ -168,9 +185,11 @@ class PendoClient:
         headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: key.reveal()}
         try:
             with limiter.slot():
+                started = time.monotonic()
                 response = connections.urlopen(
                     method, url, body=body, headers=headers, retries=retry, timeout=self.timeout
                 )
+                answer_time = time.monotonic() - started
         except HTTPError:
             self.health.failure()
             self.health.check()
@@ -180,7 +199,8 @@ class PendoClient:
             self.health.check()
         else:
             self.health.success()
-            limiter.succeeded()
+            first_try = response.retries is None or not response.retries.history
+            limiter.succeeded(answer_time if first_try else None)
         log.debug("%s %s -> %s", method, url.split("?")[0], response.status)
         if response.status in (401, 403):
             raise PendoAuthError(
@@ -194,7 +214,9 @@ class PendoClient:
         with self._lock:
             paced = self._endpoints.get(endpoint)
             if paced is None:
-                limiter = AdaptiveLimiter(self.options.max_rps, self.options.workers)
+                limiter = AdaptiveLimiter(
+                    self.options.max_rps, self.options.workers, adaptive=self.options.threads is None
+                )
                 paced = self._endpoints[endpoint] = (
                     limiter,
                     retry_policy(limiter, self.health, self.options.retries),
@@ -238,6 +260,11 @@ class _Connections:
             self._pool.close()
         if self._proxied is not None:
             self._proxied.clear()
+
+
+def metadata_endpoint(kind: str, group: str) -> str:
+    """Pendo limits each bulk endpoint (kind and group) separately, so each is paced on its own."""
+    return f"metadata/{kind}/{group}"
 
 
 def _no_answer(exc: HTTPError) -> str:

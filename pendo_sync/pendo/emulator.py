@@ -16,6 +16,7 @@ import json
 import re
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
@@ -262,10 +263,25 @@ class Emulator:
         self._state = _State()
         self.faults = FaultPlan()
         self._unknown_field = "accept"
+        self.peak_in_flight = 0  # most requests it was answering at once: what a client really had in flight
+        self._in_flight = 0
+        self._flight_lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Around one request, from its arrival to its answer: counts `peak_in_flight`."""
+        with self._flight_lock:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._flight_lock:
+                self._in_flight -= 1
 
     @property
     def url(self) -> str:
@@ -616,6 +632,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         emulator = self._emulator()
+        with emulator.answering():
+            self._answer(emulator)
+
+    def _answer(self, emulator: Emulator) -> None:
         try:
             request = self._read()
         except Exception as exc:  # e.g. a bad Content-Length; the stream can't be trusted after it

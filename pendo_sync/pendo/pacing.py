@@ -1,7 +1,8 @@
 """How fast and how long we keep asking Pendo: adaptive rate, retry policy, and a run-level give-up.
 
-- `AdaptiveLimiter`: at most `max_rps` requests per second and `max_concurrency` in flight; a 429 halves
-  both, and each success wins a little back (AIMD), so we settle just under Pendo's limit.
+- `AdaptiveLimiter`: at most `max_rps` requests per second and `max_concurrency` in flight (or, adaptive,
+  what Pendo's answer time needs); a 429 halves both, and each success wins a little back (AIMD), so we
+  settle just under Pendo's limit.
 - `PendoRetry`: urllib3's Retry (exponential backoff with jitter, capped) that clamps Retry-After, tells
   the limiter about 429s, and consults the run's `Health` before sleeping.
 - `Health`: when Pendo has given no usable answer for `budget` seconds in a row, the run stops with a
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +32,10 @@ MIN_RPS = 1.0
 # more often than a blip: with every retry's backoff it took ~90 s to say so. Three retries take ~4 s.
 # Answers that fail (5xx, 429, dropped connections) keep the full count.
 CONNECT_RETRIES = 3
+# `--threads auto`: in flight per endpoint. 4 is what loopback measured best (more threads only contend
+# for the GIL there); 32 covers 100 requests/s at up to ~0.25 s per answer.
+AUTO_THREADS = (4, 32)
+HEADROOM = 1.25  # in flight beyond rate x answer time, so answers slower than average do not idle the rate
 
 
 class PendoUnavailable(PendoError):
@@ -62,11 +68,20 @@ class Health:
 
 
 class AdaptiveLimiter:
-    def __init__(self, max_rps: float, max_concurrency: int) -> None:
+    """One endpoint's pacing. Fixed (`--threads N`): N in flight. Adaptive (`--threads auto`): as many in
+    flight as the rate needs at Pendo's answer time (Little's law: in flight = rate x answer time), between
+    AUTO_THREADS; 4 in flight at 0.1 s per answer could never make more than 40 requests/s. Fixed or not,
+    AIMD on 429 (see the module docstring) settles just under Pendo's limit.
+    """
+
+    def __init__(self, max_rps: float, max_concurrency: int, *, adaptive: bool = False) -> None:
         self.max_rps = max(max_rps, MIN_RPS)
         self.max_concurrency = max(max_concurrency, 1)
+        self.adaptive = adaptive
         self.rps = self.max_rps
-        self.concurrency = self.max_concurrency
+        self.concurrency = min(AUTO_THREADS[0], self.max_concurrency) if adaptive else self.max_concurrency
+        self.answer_time: float | None = None  # seconds, a moving average over first-try answers
+        self._throttled = False  # after a 429, concurrency is won back slowly
         self._in_flight = 0
         self._next_slot = time.monotonic()
         self._successes = 0
@@ -96,15 +111,33 @@ class AdaptiveLimiter:
             self.rps = max(MIN_RPS, self.rps / 2)
             self.concurrency = max(1, self.concurrency // 2)
             self._successes = 0
+            self._throttled = True
 
-    def succeeded(self) -> None:
+    def succeeded(self, answer_time: float | None = None) -> None:
+        """A usable answer; `answer_time` is how long it took, for an answer at the first try (a retried
+        request's time includes its backoff)."""
         with self._cond:
             self.rps = min(self.max_rps, self.rps + self.max_rps / 50)
+            if answer_time is not None:
+                previous = self.answer_time
+                self.answer_time = (
+                    answer_time if previous is None else previous + (answer_time - previous) / 8
+                )
             self._successes += 1
-            if self._successes >= 20 and self.concurrency < self.max_concurrency:
+            goal = self.goal()
+            if self.concurrency > goal:
+                self.concurrency = goal
+            elif self.concurrency < goal and (not self._throttled or self._successes >= 20):
                 self.concurrency += 1
                 self._successes = 0
                 self._cond.notify()
+
+    def goal(self) -> int:
+        """How many requests this endpoint should have in flight (`concurrency` moves towards it)."""
+        if not self.adaptive:
+            return self.max_concurrency
+        needed = math.ceil(self.rps * (self.answer_time or 0.0) * HEADROOM)
+        return min(max(needed, AUTO_THREADS[0]), self.max_concurrency)
 
 
 class PendoRetry(Retry):

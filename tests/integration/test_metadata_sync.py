@@ -9,6 +9,7 @@ import requests
 
 from pendo_sync.pendo.client import PendoClient
 from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.faults import parse_faults
 from pendo_sync.pendo.schema import KindSchema
 from tests.integration.harness import KEY, Project, metadata_posts
 
@@ -232,6 +233,18 @@ def test_configuration_errors_exit_2_before_any_io(project: Project, emulator: E
     )
     assert "Traceback" not in result.output
     assert emulator.requests_log == []
+
+
+def test_threads_bound_the_requests_in_flight(project: Project, emulator: Emulator) -> None:
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/", "delay": 0.2}]))  # a distant Pendo
+    usage = project.sync(emulator, "--threads", "many")
+    assert usage.exit_code == 2 and "'many' is not 'auto' or a whole number from 1 to 64" in usage.output
+    one = project.sync(emulator, "--threads", "1", "--batch-size", "2")
+    assert one.exit_code == 0, one.output
+    assert emulator.peak_in_flight == 1
+    auto = project.sync(emulator, "--full-refresh", "--batch-size", "2")  # the default: --threads auto
+    assert auto.exit_code == 0, auto.output
+    assert emulator.peak_in_flight > 1
 
 
 def test_mapped_columns_are_checked_against_the_built_model(project: Project, emulator: Emulator) -> None:
