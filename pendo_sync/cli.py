@@ -192,8 +192,8 @@ def _skip_final_collection() -> None:
     default="auto",
     show_default=True,
     callback=thread_count,
-    help="Requests in flight per Pendo endpoint (1-64), or 'auto': as many as Pendo's answer time needs "
-    "to reach --max-rps (4 to 32).",
+    help="Requests to Pendo in flight at once (1-64), or 'auto': per endpoint, as many as Pendo's answer "
+    "time needs to reach --max-rps (4 to 32 in all).",
 )
 @click.option(
     "--batch-size",

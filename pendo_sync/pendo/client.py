@@ -48,7 +48,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ClientOptions:
-    threads: int | None = None  # requests in flight per endpoint; None: adaptive (`--threads auto`)
+    threads: int | None = None  # requests in flight at most; None: adaptive per endpoint (`--threads auto`)
     timeout: float = 120.0  # read timeout; a bulk call may take minutes on Pendo's side
     max_rps: float = 100.0  # Pendo's documented ~100 calls/s per endpoint
     retry_budget: float = 300.0  # seconds without a usable answer before the run gives up
