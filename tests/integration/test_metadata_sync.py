@@ -236,13 +236,14 @@ def test_configuration_errors_exit_2_before_any_io(project: Project, emulator: E
 
 
 def test_threads_bound_the_requests_in_flight(project: Project, emulator: Emulator) -> None:
-    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/", "delay": 0.2}]))  # a distant Pendo
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/", "delay": 0.1}]))  # a distant Pendo
     usage = project.sync(emulator, "--threads", "many")
     assert usage.exit_code == 2 and "'many' is not 'auto' or a whole number from 1 to 64" in usage.output
-    one = project.sync(emulator, "--threads", "1", "--batch-size", "2")
+    visitors = ("--select", "pendo_visitors", "--batch-size", "2")
+    one = project.sync(emulator, *visitors, "--threads", "1")
     assert one.exit_code == 0, one.output
     assert emulator.peak_in_flight == 1
-    auto = project.sync(emulator, "--full-refresh", "--batch-size", "2")  # the default: --threads auto
+    auto = project.sync(emulator, *visitors, "--full-refresh")  # the default: --threads auto
     assert auto.exit_code == 0, auto.output
     assert emulator.peak_in_flight > 1
 
