@@ -226,9 +226,8 @@ def measure_sync(
         run = run_sync(ctx.pendo_dbt, ctx.project.directory, model, state_schema, env, ctx.log(name), extra)
         phase = _sync_phase(name, run)
         phase.emulator_cpu_seconds = emulator.cpu_seconds() - emulator_cpu
-        per_row = (
-            1 if model in (EVENTS, EVENTS_DISTANT) else 2
-        )  # a visitor row is one record in each of two groups
+        # a visitor row is one record in each of two groups
+        per_row = 1 if model in (EVENTS, EVENTS_DISTANT) else 2
         _check_delivered(phase, emulator.accepted_rows(), per_row * expected, run.model.get("failed", 0))
     if run.model.get("sent") != expected:
         raise RuntimeError(f"{name}: pendo-dbt sent {run.model.get('sent')} rows, expected {expected}")
