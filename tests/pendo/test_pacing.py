@@ -110,11 +110,15 @@ def late_emulator() -> Iterator[Emulator]:
         yield emu
 
 
-def send_events(emulator: Emulator, threads: int | None, count: int) -> PendoClient:
+def client_for(emulator: Emulator, threads: int | None) -> PendoClient:
     settings = settings_from_env(
         {"PENDO_INTEGRATION_KEY": KEY, "PENDO_TRACK_EVENT_SECRET": SECRET, "PENDO_BASE_URL": emulator.url}
     )
-    client = PendoClient(settings, ClientOptions(threads=threads))
+    return PendoClient(settings, ClientOptions(threads=threads))
+
+
+def send_events(emulator: Emulator, threads: int | None, count: int) -> PendoClient:
+    client = client_for(emulator, threads)
     with ThreadPoolExecutor(client.options.workers) as pool:
         outcomes = list(pool.map(lambda i: client.post_track(f"e{i}", EVENT), range(count)))
     client.close()
@@ -134,3 +138,15 @@ def test_a_fixed_thread_count_bounds_what_is_in_flight(late_emulator: Emulator) 
     client = send_events(late_emulator, 3, 12)
     assert client.limiter(TRACK_ENDPOINT).concurrency == 3
     assert late_emulator.peak_in_flight == 3
+
+
+def test_a_retried_answer_tells_nothing_of_answer_time() -> None:
+    with Emulator(KEY, SECRET) as emulator:
+        emulator.faults.set(parse_faults([{"match": "/data/track", "status": 503, "times": 1}]))
+        client = client_for(emulator, None)
+        limiter = client.limiter(TRACK_ENDPOINT)
+        assert client.post_track("e1", EVENT) is None  # received at the second try, after a backoff
+        assert limiter.answer_time is None
+        assert client.post_track("e2", EVENT) is None  # at the first try
+        assert limiter.answer_time is not None and limiter.answer_time < 5
+        client.close()
