@@ -198,8 +198,10 @@ def measure_raw_events(ctx: Context, bodies: list[bytes], client: str) -> Phase:
             result = raw.post_events_requests(emulator.url, SECRET, bodies, ctx.threads)
         elif client == "urllib3":
             result = raw.post_events_urllib3("127.0.0.1", emulator.port, SECRET, bodies, ctx.threads)
-        else:
+        elif client == "http_client":
             result = raw.post_events_http_client("127.0.0.1", emulator.port, SECRET, bodies, ctx.threads)
+        else:
+            result = raw.post_events_socket("127.0.0.1", emulator.port, SECRET, bodies, ctx.threads)
         phase = Phase(name, len(bodies), result.seconds, result.seconds, self_cpu_seconds() - cpu)
         phase.emulator_cpu_seconds = emulator.cpu_seconds() - emulator_cpu
         _check_delivered(phase, emulator.accepted_rows(), len(bodies), result.failures)
@@ -355,7 +357,7 @@ def run_phases(
     say("pendo-dbt sync, full, N/10")
     add(measure_sync(ctx, "sync_tenth", VISITORS_TENTH, STATE_TENTH, ctx.visitors // 10))
     bodies = event_bodies(ctx.project, EVENTS)
-    for client in ("requests", "urllib3", "http_client"):
+    for client in ("requests", "urllib3", "http_client", "socket"):
         say(f"raw events ceiling ({client})")
         add(measure_raw_events(ctx, bodies, client))
     del bodies

@@ -1,7 +1,7 @@
 """What the CLI prints: dbt-style timestamped lines, or one JSON object per line for machines.
 
-`--debug` turns on Python logging (ours and urllib3's: methods, URLs, status codes, retries). urllib3
-does not log headers, and our own messages never include a secret's value.
+`--debug` turns on Python logging (ours: methods, URLs and status codes; urllib3's retry policy: each
+retry). Neither logs headers, and our own messages never include a secret's value.
 """
 
 from __future__ import annotations

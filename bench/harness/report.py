@@ -124,7 +124,12 @@ def best_event_ceiling(p: dict[str, Phase]) -> Phase:
     """The faster raw events client is the ceiling: the least any client must spend per event."""
     candidates = [
         p[name]
-        for name in ("raw_events_requests", "raw_events_urllib3", "raw_events_http_client")
+        for name in (
+            "raw_events_requests",
+            "raw_events_urllib3",
+            "raw_events_http_client",
+            "raw_events_socket",
+        )
         if name in p
     ]
     return max(candidates, key=lambda phase: phase.rows_per_second)

@@ -1,13 +1,13 @@
-"""HTTP to Pendo: pooled keep-alive connections, retries with backoff, and per-row outcomes.
+"""HTTP to Pendo: kept-alive connections, retries with backoff, and per-row outcomes.
 
-Thread-safe for concurrent calls: the sync submits batches from a worker pool. Requests go straight
-through urllib3 (the transport under `requests`): per request, `requests` costs 3.4x urllib3's CPU, which
-dominated event syncs (one request per event; docs/decisions/0006). Proxies and CA bundles are read from
+Thread-safe for concurrent calls: the sync submits batches from a worker pool. Requests go out through
+transport.py, our own HTTP/1.1 over sockets: with one Track event per request, the HTTP library's own
+per-request cost was most of an event sync (docs/decisions/0008). Proxies and CA bundles are read from
 the environment as `requests` reads them. Retries (429 honouring Retry-After, 408, 5xx, dropped
-connections) are urllib3's, rather than a loop of our own; pacing.py adapts the rate per endpoint and gives
-up when Pendo stays unusable. A bulk request Pendo rejects whole (400) is split in halves until the bad
-rows are isolated, so one bad row costs only itself. Errors name headers, never their values, so the key
-cannot leak through a message.
+connections) follow urllib3's `Retry` policy (pacing.PendoRetry), driven here as urllib3 drives it;
+pacing.py adapts the rate per endpoint and gives up when Pendo stays unusable. A bulk request Pendo
+rejects whole (400) is split in halves until the bad rows are isolated, so one bad row costs only itself.
+Errors name headers, never their values, so the key cannot leak through a message.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import certifi
-import urllib3
+from urllib3 import HTTPResponse
 from urllib3.exceptions import HTTPError, MaxRetryError
 
 from pendo_sync.errors import PendoAuthError, PendoError
@@ -38,6 +38,7 @@ from pendo_sync.pendo.pacing import (
 )
 from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome, parse_bulk_response, snippet
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
+from pendo_sync.pendo.transport import Answer, Connections, Endpoint
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
@@ -66,12 +67,11 @@ class PendoClient:
         self.settings = settings
         self.options = options
         self.health = Health(options.retry_budget)
-        self.timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT, read=options.timeout)
         self._endpoints: dict[str, tuple[AdaptiveLimiter, PendoRetry]] = {}  # Pendo limits each separately
         self._lock = threading.Lock()
-        self._api = _Connections(settings.api_url, options.workers)
+        self._api = _connections(settings.api_url, options.timeout)
         same_host = settings.track_url == settings.api_url
-        self._track = self._api if same_host else _Connections(settings.track_url, options.workers)
+        self._track = self._api if same_host else _connections(settings.track_url, options.timeout)
 
     def close(self) -> None:
         self._api.close()
@@ -170,44 +170,41 @@ class PendoClient:
 
     def _send(
         self,
-        connections: _Connections,
+        connections: Connections,
         method: str,
         url: str,
         endpoint: str,
         body: bytes | None,
         key: Secret,
         secret_name: str = "PENDO_INTEGRATION_KEY",
-    ) -> urllib3.BaseHTTPResponse:
-        """One request after urllib3's retries, paced by its endpoint's limiter; raises PendoAuthError on a
-        refused key."""
+    ) -> Answer:
+        """One request after its retries, paced by its endpoint's limiter; raises PendoAuthError on a
+        refused key, and urllib3's HTTPError (MaxRetryError once retries are spent) when no answer came."""
         self.health.check()
         limiter, retry = self._endpoint(endpoint)
-        headers = {"Content-Type": "application/json; charset=utf-8", KEY_HEADER: key.reveal()}
+        headers = f"Content-Type: application/json; charset=utf-8\r\n{KEY_HEADER}: {key.reveal()}\r\n"
         try:
             with limiter.slot():
                 started = time.monotonic()
-                response = connections.urlopen(
-                    method, url, body=body, headers=headers, retries=retry, timeout=self.timeout
-                )
+                answer, retried = _with_retries(connections, method, url, body, headers, retry)
                 answer_time = time.monotonic() - started
         except HTTPError:
             self.health.failure()
             self.health.check()
             raise
-        if response.status in RETRY_STATUSES:
+        if answer.status in RETRY_STATUSES:
             self.health.failure()
             self.health.check()
         else:
             self.health.success()
-            first_try = response.retries is None or not response.retries.history
-            limiter.succeeded(answer_time if first_try else None)
-        log.debug("%s %s -> %s", method, url.split("?")[0], response.status)
-        if response.status in (401, 403):
+            limiter.succeeded(None if retried else answer_time)
+        log.debug("%s %s -> %s", method, url.split("?")[0], answer.status)
+        if answer.status in (401, 403):
             raise PendoAuthError(
-                f"Pendo refused the key (HTTP {response.status} from {url.split('?')[0]}). Check "
+                f"Pendo refused the key (HTTP {answer.status} from {url.split('?')[0]}). Check "
                 f"{secret_name} and that PENDO_REGION (or PENDO_BASE_URL) matches your subscription."
             )
-        return response
+        return answer
 
     def _endpoint(self, endpoint: str) -> tuple[AdaptiveLimiter, PendoRetry]:
         """One endpoint's limiter and the retry policy that slows it on 429, made on first use."""
@@ -224,42 +221,46 @@ class PendoClient:
             return paced
 
 
-class _Connections:
-    """Keep-alive connections to one Pendo host, through the proxy the environment names for it
-    (HTTPS_PROXY, NO_PROXY), trusting REQUESTS_CA_BUNDLE or SSL_CERT_FILE if set: what `requests` does.
+def _with_retries(
+    connections: Connections, method: str, url: str, body: bytes | None, headers: str, retry: PendoRetry
+) -> tuple[Answer, bool]:
+    """The answer once urllib3's Retry policy had its way (driven as urllib3's own `urlopen` drives it), and
+    whether it took more than one try. Once status retries are spent, the last answer stands."""
+    retried = False
+    while True:
+        try:
+            answer = connections.request(method, url, body, headers)
+        except HTTPError as error:
+            retry = retry.increment(method, url, error=error)  # raises MaxRetryError once spent
+            retry.sleep()
+            retried = True
+            continue
+        if not retry.is_retry(method, answer.status, "retry-after" in answer.headers):
+            return answer, retried
+        response = HTTPResponse(body=b"", headers=answer.headers, status=answer.status, preload_content=False)
+        try:
+            retry = retry.increment(method, url, response=response)
+        except MaxRetryError:
+            return answer, retried
+        retry.sleep(response)
+        retried = True
 
-    Without a proxy, requests go straight to the host's connection pool: a PoolManager would parse the
-    URL and look the pool up again on every request, a cost that shows at one request per event.
-    """
 
-    def __init__(self, base_url: str, workers: int) -> None:
-        parts = urlsplit(base_url)
-        self._origin = len(f"{parts.scheme}://{parts.netloc}")
-        settings: dict[str, Any] = {"maxsize": max(workers, 1), "block": True}
-        if parts.scheme == "https":
-            settings["ca_certs"] = (
-                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where()
-            )
-        proxy = urllib.request.getproxies().get(parts.scheme)
-        self._proxied: urllib3.ProxyManager | None = None
-        self._pool: urllib3.HTTPConnectionPool | None = None
-        if proxy and not urllib.request.proxy_bypass(parts.hostname or ""):
-            self._proxied = urllib3.ProxyManager(proxy, **settings)
-        else:
-            self._pool = urllib3.connection_from_url(base_url, **settings)
-
-    def urlopen(self, method: str, url: str, **kw: Any) -> urllib3.BaseHTTPResponse:
-        """`url` is absolute, on this host."""
-        if self._pool is not None:
-            return self._pool.urlopen(method, url[self._origin :], **kw)
-        assert self._proxied is not None
-        return self._proxied.urlopen(method, url, **kw)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.close()
-        if self._proxied is not None:
-            self._proxied.clear()
+def _connections(base_url: str, read_timeout: float) -> Connections:
+    """Connections to one Pendo host, through the proxy the environment names for it (HTTPS_PROXY,
+    NO_PROXY), trusting REQUESTS_CA_BUNDLE or SSL_CERT_FILE if set: what `requests` does."""
+    parts = urlsplit(base_url)
+    ca_file = None
+    if parts.scheme == "https":
+        ca_file = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where()
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
+        proxy = None
+    try:
+        endpoint = Endpoint(base_url, proxy)
+    except ValueError as exc:
+        raise PendoError(f"Cannot reach Pendo through the configured proxy: {exc}") from None
+    return Connections(endpoint, connect_timeout=CONNECT_TIMEOUT, read_timeout=read_timeout, ca_file=ca_file)
 
 
 def metadata_endpoint(kind: str, group: str) -> str:
