@@ -7,10 +7,12 @@ moment (docs/guarantees.md bounds how many).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec
+from pendo_sync.json_sql import EVENT_VALUE, EventParts, Member, Rendering, identifier, rendering
 from pendo_sync.metadata_sync import profile_keys, refuse
 from pendo_sync.payloads import PROPERTIES_DISPLAY_LIMIT
 from pendo_sync.pendo.client import TRACK_ENDPOINT
@@ -29,7 +31,9 @@ COMMIT_EVERY = 100
 EVENTS_PER_TASK = 25
 
 
-def sync_event_model(spec: EventSpec, ctx: RunContext, relation: str, result: ModelResult) -> None:
+def sync_event_model(
+    spec: EventSpec, ctx: RunContext, relation: str, column_types: Mapping[str, str], result: ModelResult
+) -> None:
     model_id, store = spec.model.unique_id, ctx.store
     result.rows_in_model, duplicate = profile_keys(
         ctx.warehouse, store.dialect, relation, spec.event_id_column, "each event id"
@@ -46,7 +50,7 @@ def sync_event_model(spec: EventSpec, ctx: RunContext, relation: str, result: Mo
             )
             return
         store.mark_known(model_id, GROUP, ctx.run_id)
-    diff = diff_sql(spec, relation, store.schema, store.dialect)
+    diff = diff_sql(spec, relation, store.schema, store.dialect, column_types)
     oversized = [0]
     size = min(ctx.batch_size, COMMIT_EVERY)
     batches = (_batch(spec, ctx, rows, oversized) for rows in ctx.warehouse.stream(diff, size=size))
@@ -55,11 +59,43 @@ def sync_event_model(spec: EventSpec, ctx: RunContext, relation: str, result: Mo
         result.notes.append(oversized_note(oversized[0]))
 
 
-def diff_sql(spec: EventSpec, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
-    """The event rows whose id state does not hold yet (shared with `plan`)."""
+def diff_sql(
+    spec: EventSpec, relation: str, state_schema: str, dialect: sql.Dialect, column_types: Mapping[str, str]
+) -> str:
+    """The event rows whose id state does not hold yet (shared with `plan`); where the dialect can, with
+    each event's JSON rendered by the warehouse (json_sql.py)."""
+    parts = event_parts(spec, column_types) if dialect.renders_json else None
     return sql.event_diff(
-        relation, state_schema, spec.model.unique_id, spec.event_id_column, spec.columns, dialect
+        relation, state_schema, spec.model.unique_id, spec.event_id_column, spec.columns, dialect, parts
     )
+
+
+def event_parts(spec: EventSpec, column_types: Mapping[str, str]) -> EventParts | None:
+    """The warehouse renders an event model's events when it can render every part of them exactly."""
+
+    def typed(column: str, how: Callable[[str], Rendering | None]) -> tuple[str, Rendering] | None:
+        found = how(column_types.get(column, ""))
+        return None if found is None else (column, found)
+
+    def members(pairs: tuple[tuple[str, str], ...]) -> tuple[Member, ...] | None:
+        found = [
+            (name, column, rendering(column_types.get(column, ""), EVENT_VALUE)) for name, column in pairs
+        ]
+        if any(how is None for _, _, how in found):
+            return None
+        return tuple(Member(name, column, how) for name, column, how in found if how is not None)
+
+    name = typed(spec.event_name_column, identifier) if spec.event_name_column else spec.event_name
+    visitor = typed(spec.visitor_id_column, identifier)
+    timestamp = typed(spec.timestamp_column, lambda t: rendering(t, "time"))
+    account = typed(spec.account_id_column, identifier) if spec.account_id_column else None
+    properties, context = members(spec.properties), members(spec.context)
+    if None in (name, visitor, timestamp, properties, context) or (
+        spec.account_id_column and account is None
+    ):
+        return None
+    assert name is not None and visitor and timestamp and properties is not None and context is not None
+    return EventParts(name, visitor, timestamp, account, properties, context)
 
 
 def oversized_note(count: int) -> str:

@@ -7,11 +7,12 @@ coerced to the types of Pendo's fields, read from its schema once per run (see s
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from typing import Any
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import MetadataSpec
+from pendo_sync.json_sql import rendering
+from pendo_sync.payloads import ID_FIELD, Body
 from pendo_sync.pendo.client import metadata_endpoint
 from pendo_sync.pendo.responses import REJECTED
 from pendo_sync.pendo.schema import FieldCheck
@@ -31,29 +32,47 @@ def sync_metadata_model(check: FieldCheck, ctx: RunContext, relation: str, resul
     if duplicate:
         refuse(result, duplicate)
         return
-    diff = diff_sql(spec, relation, ctx.store.schema, dialect, check.doubles)
+    diff = diff_sql(check, relation, ctx.store.schema, dialect)
     size = spec.batch_size or ctx.batch_size
     batches = (_batch(spec, types, ctx, rows) for rows in ctx.warehouse.stream(diff, size=size))
     endpoints = [metadata_endpoint(spec.kind, g) for g in spec.groups]
     BatchSender(ctx, spec.model.unique_id, result).run(batches, endpoints=endpoints)
 
 
-def diff_sql(
-    spec: MetadataSpec,
-    relation: str,
-    state_schema: str,
-    dialect: sql.Dialect,
-    doubles: Collection[str] = (),
-) -> str:
-    """The rows of the model whose hash differs from state, per group (shared with `plan`); `doubles`
-    are the columns fetched as double precision (FieldCheck.doubles)."""
+def diff_sql(check: FieldCheck, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
+    """The rows of the model whose hash differs from state, per group (shared with `plan`); where the
+    dialect can, with each group's entries rendered by the warehouse (json_sql.py)."""
+    spec = check.spec
     groups = [
-        sql.GroupHash(g, _fingerprint(spec, g), tuple(f.column for f in spec.group_fields(g)))
+        sql.GroupHash(
+            g,
+            _fingerprint(spec, g),
+            tuple(f.column for f in spec.group_fields(g)),
+            _entry_plan(check, g) if dialect.renders_json else None,
+        )
         for g in spec.groups
     ]
     return sql.metadata_diff(
-        relation, state_schema, spec.model.unique_id, spec.id_column, spec.columns, groups, dialect, doubles
+        relation,
+        state_schema,
+        spec.model.unique_id,
+        spec.id_column,
+        spec.columns,
+        groups,
+        dialect,
+        check.doubles,
     )
+
+
+def _entry_plan(check: FieldCheck, group: str) -> sql.EntryPlan | None:
+    """The warehouse renders a group's entries when it can render every field of it exactly."""
+    fields = []
+    for f in check.spec.group_fields(group):
+        how = rendering(check.column_types.get(f.column, ""), check.types[(group, f.field)])
+        if how is None:
+            return None
+        fields.append((f.field, f.column, how))
+    return sql.EntryPlan(ID_FIELD[check.spec.kind], check.spec.nulls, tuple(fields))
 
 
 def profile_keys(
@@ -102,8 +121,6 @@ def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tu
     return batch
 
 
-def _sender(
-    ctx: RunContext, spec: MetadataSpec, group: str, entries: list[dict[str, Any]], ids: list[str]
-) -> Any:
+def _sender(ctx: RunContext, spec: MetadataSpec, group: str, entries: list[Body], ids: list[str]) -> Any:
     create = spec.missing == "create"
     return lambda: ctx.client.post_metadata(spec.kind, group, entries, ids, create=create)

@@ -11,11 +11,12 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Union
 
 from pendo_sync.coercion import coercer, epoch_ms, json_value
 
 ID_FIELD = {"visitor": "visitorId", "account": "accountId"}
+Body = Union[dict[str, Any], str]  # a request body built here, or its JSON text as the warehouse rendered it
 
 
 class RowRejected(ValueError):

@@ -73,7 +73,8 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
         )
         planner = _Planner(store, report.state_exists, options, samples)
         for index, spec in enumerate(parsed.specs, start=1):
-            plan = planner.plan(spec, typing.checks, relations[spec.model.unique_id])
+            model_id = spec.model.unique_id
+            plan = planner.plan(spec, typing.checks, relations[model_id], column_types[model_id])
             report.models.append(plan)
             record(plan.lines(index, len(parsed.specs)), asdict(plan))
         write_plan(report, options.target.project_dir / options.target_path / PLAN_FILE)
@@ -114,7 +115,9 @@ class _Planner:
     options: SyncOptions
     samples: int
 
-    def plan(self, spec: SyncSpec, checks: Mapping[str, FieldCheck], relation: str) -> ModelPlan:
+    def plan(
+        self, spec: SyncSpec, checks: Mapping[str, FieldCheck], relation: str, column_types: Mapping[str, str]
+    ) -> ModelPlan:
         model_id = spec.model.unique_id
         plan = ModelPlan(spec.model.name, spec.pendo_object, model_id)
         start = time.monotonic()
@@ -122,7 +125,7 @@ class _Planner:
             if isinstance(spec, MetadataSpec):
                 self.metadata(checks[model_id], relation, plan)
             else:
-                self.events(spec, relation, plan)
+                self.events(spec, relation, column_types, plan)
         except (WarehouseError, ConfigError) as exc:
             plan.status, plan.message = "error", str(exc)
         plan.seconds = round(time.monotonic() - start, 3)
@@ -136,13 +139,13 @@ class _Planner:
         )
         if not self.unique(relation, spec.id_column, f"each {spec.kind}", plan):
             return
-        diff = self.diff(
-            lambda schema: metadata_sync.diff_sql(spec, relation, schema, self.store.dialect, check.doubles)
-        )
+        diff = self.diff(lambda schema: metadata_sync.diff_sql(check, relation, schema, self.store.dialect))
         for rows in self.store.warehouse.stream(diff, size=spec.batch_size or self.options.batch_size):
             plan.add(prepare_metadata(spec, check.types, rows), self.samples)
 
-    def events(self, spec: EventSpec, relation: str, plan: ModelPlan) -> None:
+    def events(
+        self, spec: EventSpec, relation: str, column_types: Mapping[str, str], plan: ModelPlan
+    ) -> None:
         if not self.unique(relation, spec.event_id_column, "each event id", plan):
             return
         known = self.has_state and self.store.is_known(spec.model.unique_id)
@@ -152,7 +155,9 @@ class _Planner:
                 "seen without sending them; rows added after it will be sent"
             )
             return
-        diff = self.diff(lambda schema: event_sync.diff_sql(spec, relation, schema, self.store.dialect))
+        diff = self.diff(
+            lambda schema: event_sync.diff_sql(spec, relation, schema, self.store.dialect, column_types)
+        )
         for rows in self.store.warehouse.stream(diff, size=self.options.batch_size):
             plan.add(prepare_events(spec, rows), self.samples)
         if plan.oversized:

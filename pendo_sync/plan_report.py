@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pendo_sync.payloads import Body
 from pendo_sync.pendo.responses import REJECTED
 from pendo_sync.prepare import Prepared
 from pendo_sync.report import RowProblem, write_json
@@ -58,9 +59,9 @@ class ModelPlan:
             plan.records += len(payloads)
             for payload in payloads:
                 sent.add(payload.key)
-                for name in _fields(payload.body):
+                for name in _fields(_built(payload.body)):
                     plan.fields[name] = plan.fields.get(name, 0) + 1
-            plan.samples.extend(p.body for p in payloads[: max(samples - len(plan.samples), 0)])
+            plan.samples.extend(_built(p.body) for p in payloads[: max(samples - len(plan.samples), 0)])
         rejected = {r.key for r in prepared.rejected}
         self.to_send += len(sent)
         self.rejected += len(rejected) + len(prepared.unkeyed)
@@ -131,6 +132,11 @@ class PlanReport:
 
 def write_plan(report: PlanReport, path: Path) -> None:
     write_json(report.to_json(), path)
+
+
+def _built(body: Body) -> dict[str, Any]:
+    """A payload as a dict, whether built in Python or rendered by the warehouse as JSON text."""
+    return json.loads(body) if isinstance(body, str) else body
 
 
 def _fields(body: dict[str, Any]) -> list[str]:

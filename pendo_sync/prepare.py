@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from pendo_sync.config import EventSpec, MetadataSpec
 from pendo_sync.payloads import (
     PROPERTIES_DISPLAY_LIMIT,
+    Body,
     RowRejected,
     mapped_field,
     metadata_entry,
@@ -28,10 +29,11 @@ FieldTypes = Mapping[tuple[str, str], str]  # (group, Pendo field) -> Pendo type
 
 
 class Payload(NamedTuple):  # a tuple: one is made per row and group, and a dataclass costs 3x to make
-    """One record's body for one Pendo group (a bulk-metadata entry, or a whole Track event)."""
+    """One record's body for one Pendo group (a bulk-metadata entry, or a whole Track event): built here,
+    or its JSON text as the warehouse rendered it (json_sql.py)."""
 
     key: str
-    body: dict[str, Any]
+    body: Body
     row_hash: str | None  # what state records once Pendo acknowledged it (None for events)
 
 
@@ -57,10 +59,11 @@ class Prepared:
 
 
 def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Sequence[Any]]) -> Prepared:
-    """Diff rows (key, mapped columns, then hash and change per group) -> entries per group.
+    """Diff rows (key, mapped columns, then hash, change and rendered entry per group) -> entries per group.
 
     Only the groups whose hash changed are sent for a row; a group is the unit of change because state
-    keeps one hash per group, so a changed row resends every mapped field of that group.
+    keeps one hash per group, so a changed row resends every mapped field of that group. An entry the
+    warehouse rendered is sent as it is; the others are built from the row's values here.
     """
     width = len(spec.columns)
     position = {column: 1 + i for i, column in enumerate(spec.columns)}
@@ -71,7 +74,7 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
             mapped_field(f.field, f.column, types[(group, f.field)], position[f.column])
             for f in spec.group_fields(group)
         ]
-        plan.append((group, 1 + width + 2 * index, fields, prepared.payloads.setdefault(group, [])))
+        plan.append((group, 1 + width + 3 * index, fields, prepared.payloads.setdefault(group, [])))
     kind, nulls = spec.kind, spec.nulls
     for row in rows:
         key = _key(row, spec.id_column, prepared)
@@ -84,6 +87,11 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
                 continue
             if change == "changed":
                 prepared.replaced.setdefault(group, set()).add(key)
+            entry = row[at + 2]  # rendered by the warehouse (json_sql.py), or None: built here
+            if entry is not None:
+                payloads.append(Payload(key, entry, row[at]))
+                sending = True
+                continue
             try:
                 values = metadata_values(row, fields, nulls)
             except RowRejected as exc:
@@ -99,11 +107,18 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
 
 
 def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
-    """Diff rows (event id, then spec.columns) -> one Track event each."""
+    """Diff rows (event id, spec.columns, then the event's JSON and its properties' size in bytes if the
+    warehouse rendered it) -> one Track event each."""
     prepared = Prepared(rows=len(rows), payloads={EVENT_GROUP: []})
+    payloads, width = prepared.payloads[EVENT_GROUP], len(spec.columns)
     for row in rows:
         key = _key(row, spec.event_id_column, prepared)
         if key is None:
+            continue
+        rendered = row[width + 1]  # by the warehouse (json_sql.py), or None: built here
+        if rendered is not None:
+            prepared.oversized += row[width + 2] > PROPERTIES_DISPLAY_LIMIT
+            payloads.append(Payload(key, rendered, None))
             continue
         value = dict(zip(spec.columns, row[1:]))
         try:
@@ -120,10 +135,10 @@ def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
         except RowRejected as exc:
             prepared.rejected.append(Rejection(EVENT_GROUP, key, str(exc)))
             continue
-        if len(json.dumps(event["properties"], separators=(",", ":")).encode()) > PROPERTIES_DISPLAY_LIMIT:
-            prepared.oversized += 1
-        prepared.payloads[EVENT_GROUP].append(Payload(key, event, None))
-    prepared.sending = len(prepared.payloads[EVENT_GROUP])
+        properties = json.dumps(event["properties"], separators=(",", ":"), ensure_ascii=False)
+        prepared.oversized += len(properties.encode()) > PROPERTIES_DISPLAY_LIMIT  # its size as sent
+        payloads.append(Payload(key, event, None))
+    prepared.sending = len(payloads)
     return prepared
 
 

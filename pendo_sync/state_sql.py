@@ -13,6 +13,8 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pendo_sync.json_sql import EventParts, Member, Rendering, event_sql, metadata_entry_sql
+
 STATE, RUNS, OUTCOMES, MODELS = (
     "pendo_sync_state",
     "pendo_sync_runs",
@@ -40,6 +42,8 @@ class Dialect:
     # Columns in metadata_diff's `doubles` are selected as `double`: only where it was measured and proven
     # exact (DuckDB; see pendo/schema.py exact_as_double). Elsewhere they come back as the model holds them.
     double_type: str | None = None
+    # The warehouse renders the JSON of entries whose values need no conversion (json_sql.py): DuckDB.
+    renders_json: bool = False
 
     def text(self, expression: str) -> str:
         return f"cast({expression} as {self.text_type})"
@@ -68,7 +72,9 @@ def dialect_for(adapter_type: str, quote: Callable[[str], str]) -> Dialect:
     if adapter_type == "bigquery":
         return Dialect(quote, text_type="string", hash_template="to_hex(md5({}))")
     if adapter_type == "duckdb":
-        return Dialect(quote, arrays="duckdb", placeholder="?", concat=True, double_type="double")
+        return Dialect(
+            quote, arrays="duckdb", placeholder="?", concat=True, double_type="double", renders_json=True
+        )
     if adapter_type == "postgres":
         return Dialect(quote, indexes=True, arrays="postgres")
     return Dialect(quote)
@@ -102,12 +108,23 @@ def create_tables(schema: str, d: Dialect) -> list[str]:
 
 
 @dataclass(frozen=True)
+class EntryPlan:
+    """How the warehouse renders one group's bulk-metadata entries (json_sql.py)."""
+
+    id_field: str  # visitorId or accountId
+    nulls: str
+    fields: tuple[tuple[str, str, Rendering], ...]  # (Pendo field, model column, rendering)
+
+
+@dataclass(frozen=True)
 class GroupHash:
-    """One Pendo group of a metadata model: its mapped columns and a fingerprint of the mapping itself."""
+    """One Pendo group of a metadata model: its mapped columns and a fingerprint of the mapping itself;
+    `entry` when the warehouse renders its entries."""
 
     group: str
     fingerprint: str
     columns: tuple[str, ...]
+    entry: EntryPlan | None = None
 
 
 def metadata_diff(
@@ -120,13 +137,15 @@ def metadata_diff(
     d: Dialect,
     doubles: Collection[str] = (),
 ) -> str:
-    """Changed rows: key, the mapped columns (in `columns` order), then per group its hash and its change:
-    'new' (no state yet), 'changed' (state holds another hash) or NULL (unchanged).
+    """Changed rows: key, the mapped columns (in `columns` order), then per group its hash, its change:
+    'new' (no state yet), 'changed' (state holds another hash) or NULL (unchanged), and its entry's JSON
+    when the warehouse rendered it (NULL when Python is to build it).
 
     The fingerprint (field names, columns, null handling) is hashed with the values, so editing the
     mapping makes every row differ for the edited group and resends it. Columns in `doubles` come back
     cast to the dialect's `double_type`, if it has one; they are hashed as the model holds them, so state
-    does not depend on it.
+    does not depend on it. A column comes back only where Python needs it: NULL when no group maps it,
+    and, when only rendered groups do, in rows with a changed group left to Python.
     """
     q = d.quote
     alias = {c: f"c{i}" for i, c in enumerate(columns)}
@@ -141,19 +160,45 @@ def metadata_diff(
         )
         flag = f"({s}.row_hash is null or {s}.row_hash <> src.h_{g.group})"
         change = f"case when {s}.row_hash is null then 'new' when {s}.row_hash <> src.h_{g.group} then 'changed' end"
-        selects += [f"src.h_{g.group}", f"{change} as change_{g.group}"]
+        selects += [
+            f"src.h_{g.group}",
+            f"{change} as change_{g.group}",
+            f"{_entry(g, alias, d)} as e_{g.group}",
+        ]
         changed.append(flag)
     body = ", ".join([KEY, *alias.values(), *hashes])
     values = [
-        f"cast(src.{a} as {d.double_type})" if d.double_type and c in doubles else f"src.{a}"
+        f"cast(src.{a} as {d.double_type}) as {a}" if d.double_type and c in doubles else f"src.{a}"
         for c, a in alias.items()
     ]
-    return (
+    diff = (
         f"select src.{KEY}, {', '.join(values)}, {', '.join(selects)}\n"
         f"from (select {body} from (select {inner} from {relation}) raw) src\n"
         + "\n".join(joins)
         + f"\nwhere {' or '.join(changed)}"
     )
+    needed = [_needed(c, a, groups, d) for c, a in alias.items()]
+    per_group = [f"{x}_{g.group}" for g in groups for x in ("h", "change", "e")]
+    return f"select {KEY}, {', '.join([*needed, *per_group])}\nfrom ({diff}) d"
+
+
+def _entry(group: GroupHash, alias: dict[str, str], d: Dialect) -> str:
+    plan = group.entry
+    if plan is None:
+        return f"cast(null as {d.text_type})"
+    members = [Member(field, f"src.{alias[column]}", how) for field, column, how in plan.fields]
+    return metadata_entry_sql(plan.id_field, f"src.{KEY}", members, plan.nulls)
+
+
+def _needed(column: str, a: str, groups: Sequence[GroupHash], d: Dialect) -> str:
+    """A mapped column as the outer select returns it: only for rows where Python reads it."""
+    using = [g for g in groups if column in g.columns]
+    if not using:
+        return f"null as {a}"
+    if any(g.entry is None for g in using):
+        return a
+    python = " or ".join(f"(change_{g.group} is not null and e_{g.group} is null)" for g in using)
+    return f"case when {python} then {a} end as {a}"
 
 
 def key_profile(relation: str, id_column: str, d: Dialect) -> str:
@@ -168,18 +213,31 @@ def duplicate_example(relation: str, id_column: str, d: Dialect) -> str:
 
 
 def event_diff(
-    relation: str, schema: str, model_id: str, id_column: str, columns: Sequence[str], d: Dialect
+    relation: str,
+    schema: str,
+    model_id: str,
+    id_column: str,
+    columns: Sequence[str],
+    d: Dialect,
+    parts: EventParts | None = None,
 ) -> str:
-    """Event rows whose id has no state yet (insert-only): key, then `columns` in order."""
+    """Event rows whose id has no state yet (insert-only): key, then `columns` in order, then the event's
+    JSON and its properties' size in bytes when the warehouse rendered it (`parts`, over model columns;
+    NULL where Python is to build the event, and only then do the columns come back)."""
     q = d.quote
-    inner = ", ".join(
-        [f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as c{i}" for i, c in enumerate(columns))]
-    )
-    return (
-        f"select src.* from (select {inner} from {relation}) src\n"
+    alias = {c: f"c{i}" for i, c in enumerate(columns)}
+    inner = ", ".join([f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as {a}" for c, a in alias.items())])
+    if parts is None:
+        event, size, values = f"cast(null as {d.text_type})", "cast(null as integer)", list(alias.values())
+    else:
+        event, size = event_sql(parts.over(lambda column: f"src.{alias[column]}"))
+        values = [f"case when e is null then {a} end as {a}" for a in alias.values()]
+    new = (
+        f"select src.*, {event} as e, {size} as e_bytes from (select {inner} from {relation}) src\n"
         f"where not exists (select 1 from {schema}.{q(STATE)} s where s.model_id = {literal(model_id)} "
         f"and s.pendo_group = 'event' and s.record_key = src.{KEY})"
     )
+    return f"select {KEY}, {', '.join([*values, 'e', 'e_bytes'])}\nfrom ({new}) d"
 
 
 def mark_all_seen(relation: str, schema: str, model_id: str, id_column: str, run_id: str, d: Dialect) -> str:

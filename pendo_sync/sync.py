@@ -86,6 +86,7 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
                     parsed.specs,
                     checks,
                     relations,
+                    column_types,
                     store,
                     client,
                     report,
@@ -103,6 +104,7 @@ def _run_models(
     specs: tuple[SyncSpec, ...],
     checks: Mapping[str, FieldCheck],
     relations: Mapping[str, str],
+    column_types: Mapping[str, Mapping[str, str]],
     store: StateStore,
     client: PendoClient,
     report: RunReport,
@@ -128,7 +130,8 @@ def _run_models(
                 model=spec.model.name, object=spec.pendo_object, model_id=spec.model.unique_id
             )
             report.models.append(result)
-            _sync_model(spec, checks, ctx, relations[spec.model.unique_id], options, result)
+            model_id = spec.model.unique_id
+            _sync_model(spec, checks, ctx, relations[model_id], column_types[model_id], options, result)
             emit(model_line(index, len(specs), result))
             for line in problem_lines(result):
                 emit(line)
@@ -192,6 +195,7 @@ def _sync_model(
     checks: Mapping[str, FieldCheck],
     ctx: RunContext,
     relation: str,
+    column_types: Mapping[str, str],
     options: SyncOptions,
     result: ModelResult,
 ) -> None:
@@ -209,7 +213,7 @@ def _sync_model(
                 ctx.store.mark_known(spec.model.unique_id, spec.kind, ctx.run_id)
             sync_metadata_model(check, ctx, relation, result)
         else:
-            sync_event_model(spec, ctx, relation, result)
+            sync_event_model(spec, ctx, relation, column_types, result)
     except PendoError as exc:  # Pendo unusable for the whole run: stop, but report this model first
         result.status, result.message = "error", str(exc)
         raise

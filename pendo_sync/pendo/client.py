@@ -28,6 +28,7 @@ from urllib3 import HTTPResponse
 from urllib3.exceptions import HTTPError, MaxRetryError
 
 from pendo_sync.errors import PendoAuthError, PendoError
+from pendo_sync.payloads import Body
 from pendo_sync.pendo.pacing import (
     AUTO_THREADS,
     RETRY_STATUSES,
@@ -86,7 +87,7 @@ class PendoClient:
         return min(self.options.workers, sum(self.limiter(e).goal() for e in endpoints))
 
     def post_metadata(
-        self, kind: str, group: str, entries: Sequence[dict[str, Any]], ids: Sequence[str], *, create: bool
+        self, kind: str, group: str, entries: Sequence[Body], ids: Sequence[str], *, create: bool
     ) -> list[RowOutcome]:
         """One bulk request (split on a whole-batch 400); the ids Pendo did not update, with their outcome and
         reason, in order (see responses.py). Every other id was updated.
@@ -102,7 +103,7 @@ class PendoClient:
                 "POST",
                 url,
                 metadata_endpoint(kind, group),
-                _json_bytes(list(entries)),
+                json_array(entries),
                 self.settings.integration_key,
             )
         except HTTPError as exc:
@@ -148,7 +149,7 @@ class PendoClient:
             raise PendoError(f"Pendo answered HTTP {response.status} to {what}{snippet(response.data)}")
         return bytes(response.data)
 
-    def post_track(self, event_id: str, event: dict[str, Any]) -> RowOutcome | None:
+    def post_track(self, event_id: str, event: Body) -> RowOutcome | None:
         """One Track event (Pendo takes no batches); None when Pendo received it (HTTP 200), else why not."""
         url = f"{self.settings.track_url}/data/track"
         try:
@@ -157,7 +158,7 @@ class PendoClient:
                 "POST",
                 url,
                 TRACK_ENDPOINT,
-                _json_bytes(event),
+                event.encode("utf-8") if isinstance(event, str) else _json_bytes(event),
                 self.settings.track_secret,
                 "PENDO_TRACK_EVENT_SECRET",
             )
@@ -284,5 +285,17 @@ def _cause(exc: HTTPError) -> str:
     return text.split("): ", 1)[-1] or type(cause).__name__
 
 
+def json_array(entries: Sequence[Body]) -> bytes:
+    """One JSON array of entries: texts the warehouse rendered go in as they are, the rest are encoded
+    here (all in one call when there is no text)."""
+    if not any(isinstance(e, str) for e in entries):
+        return _json_bytes(list(entries))
+    return ("[" + ",".join(e if isinstance(e, str) else _json_text(e) for e in entries) + "]").encode("utf-8")
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def _json_bytes(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return _json_text(value).encode("utf-8")

@@ -126,6 +126,7 @@ class FieldCheck:
     # Mapped columns the diff selects as double precision: decimals every field of which is a float,
     # where the warehouse's cast is exactly the coercion (see exact_as_double).
     doubles: frozenset[str] = frozenset()
+    column_types: Mapping[str, str] = field(default_factory=dict)  # the warehouse's, by mapped column
 
 
 @dataclass
@@ -192,6 +193,7 @@ class _Checker:
             tuple(self.problems),
             tuple(self.warnings),
             self.doubles(),
+            {m.column: self.column_types[m.column] for m in self.mappings if m.column in self.column_types},
         )
 
     def doubles(self) -> frozenset[str]:

@@ -20,21 +20,46 @@ TYPES = {("agent", "email"): "string", ("custom", "seats"): "integer"}
 
 
 def metadata_rows() -> list[tuple[object, ...]]:
-    # key, mapped columns (user_id, email, seats), then per group (agent, custom): hash, change
+    # key, mapped columns (user_id, email, seats), then per group (agent, custom): hash, change, and the
+    # entry the warehouse rendered (None: build it here)
     return [
-        ("u1", "u1", "a@x.io", 5, "ha1", "changed", "hc1", None),  # only the agent group changed
-        ("u2", "u2", None, "many", "ha2", "new", "hc2", "new"),  # agent all null (skip); seats not an integer
-        (None, None, "c@x.io", 1, "ha3", "new", "hc3", "new"),  # no id
-        ("u4", "u4", "d@x.io", "7", "ha4", "new", "hc4", "changed"),  # numeric text coerced to an integer
+        ("u1", "u1", "a@x.io", 5, "ha1", "changed", None, "hc1", None, None),  # only the agent group changed
+        (
+            "u2",
+            "u2",
+            None,
+            "many",
+            "ha2",
+            "new",
+            None,
+            "hc2",
+            "new",
+            None,
+        ),  # agent all null; seats not an int
+        (None, None, "c@x.io", 1, "ha3", "new", None, "hc3", "new", None),  # no id
+        ("u4", "u4", "d@x.io", "7", "ha4", "new", None, "hc4", "changed", None),  # numeric text to an integer
+        (
+            "u5",
+            None,
+            None,
+            None,
+            "ha5",
+            "new",
+            '{"visitorId":"u5","values":{"email":"e"}}',
+            "hc5",
+            None,
+            None,
+        ),
     ]
 
 
 def test_metadata_rows_become_entries_only_for_changed_groups() -> None:
     prepared = prepare_metadata(VISITORS, TYPES, metadata_rows())
-    assert prepared.rows == 4
+    assert prepared.rows == 5
     assert prepared.payloads["agent"] == [
         Payload("u1", {"visitorId": "u1", "values": {"email": "a@x.io"}}, "ha1"),
         Payload("u4", {"visitorId": "u4", "values": {"email": "d@x.io"}}, "ha4"),
+        Payload("u5", '{"visitorId":"u5","values":{"email":"e"}}', "ha5"),  # rendered: sent as it is
     ]
     assert prepared.payloads["custom"] == [Payload("u4", {"visitorId": "u4", "values": {"seats": 7}}, "hc4")]
     assert prepared.nothing_to_send == [("agent", "u2", "ha2")]
@@ -50,15 +75,20 @@ def test_event_rows_become_track_events_and_bad_rows_are_rejected_alone() -> Non
         NODE, "event_id", "user_id", "at", event_name="Signed Up", properties=(("plan", "plan"),)
     )
     assert spec.columns == ("event_id", "user_id", "at", "plan")
-    rows = [
-        ("e1", "e1", "u1", datetime(2026, 1, 1), "x" * 600),
-        ("e2", "e2", None, datetime(2026, 1, 1), "pro"),
+    rendered = (
+        '{"type":"track","event":"Signed Up","visitorId":"u3","timestamp":1,"properties":{},"context":{}}'
+    )
+    rows = [  # key, spec.columns, then the event's JSON and its properties' bytes if the warehouse rendered it
+        ("e1", "e1", "u1", datetime(2026, 1, 1), "x" * 600, None, None),
+        ("e2", "e2", None, datetime(2026, 1, 1), "pro", None, None),
+        ("e3", None, None, None, None, rendered, 513),
     ]
     prepared = prepare_events(spec, rows)
-    (payload,) = prepared.payloads["event"]
-    assert payload.key == "e1" and payload.row_hash is None
-    assert payload.body["event"] == "Signed Up" and payload.body["timestamp"] == 1767225600000
-    assert prepared.oversized == 1
+    built, as_rendered = prepared.payloads["event"]
+    assert built.key == "e1" and built.row_hash is None and isinstance(built.body, dict)
+    assert built.body["event"] == "Signed Up" and built.body["timestamp"] == 1767225600000
+    assert as_rendered == Payload("e3", rendered, None)
+    assert prepared.oversized == 2
     assert prepared.rejected == [Rejection("event", "e2", "id column 'user_id' is null")]
 
 
@@ -66,20 +96,20 @@ def test_plan_counts_rows_once_fields_per_value_and_keeps_a_few_samples() -> Non
     plan = ModelPlan("m", "visitor", "model.p.m")
     plan.add(prepare_metadata(VISITORS, TYPES, metadata_rows()), samples=1)
     plan.add(prepare_metadata(VISITORS, TYPES, metadata_rows()[:1]), samples=1)
-    assert (plan.changed, plan.to_send, plan.rejected, plan.unsent) == (5, 3, 2, 0)
-    assert plan.groups["agent"].records == 3 and plan.groups["agent"].fields == {"email": 3}
+    assert (plan.changed, plan.to_send, plan.rejected, plan.unsent) == (6, 4, 2, 0)
+    assert plan.groups["agent"].records == 4 and plan.groups["agent"].fields == {"email": 4}
     assert plan.groups["custom"].fields == {"seats": 1}
     assert [len(g.samples) for g in plan.groups.values()] == [1, 1]
     lines = plan.lines(1, 2)
     assert lines[0].startswith("1 of 2 PLAN visitor model m ...")
-    assert lines[0].endswith("[0 rows, 5 changed, 3 to send, 2 rejected]")
-    assert "  agent: 3 records; values per field: email 3" in lines
+    assert lines[0].endswith("[0 rows, 6 changed, 4 to send, 2 rejected]")
+    assert "  agent: 4 records; values per field: email 4" in lines
     assert '  sample custom: {"visitorId":"u4","values":{"seats":7}}' in lines
     assert any(line.startswith("  2 would be rejected: u2 (column 'seats'") for line in lines)
 
 
 def test_a_row_with_nothing_to_send_in_any_group_is_counted_unsent() -> None:
     plan = ModelPlan("m", "visitor")
-    row = ("u9", "u9", None, None, "ha", True, "hc", True)
+    row = ("u9", "u9", None, None, "ha", True, None, "hc", True, None)
     plan.add(prepare_metadata(VISITORS, TYPES, [row]), samples=3)
     assert (plan.changed, plan.to_send, plan.unsent) == (1, 0, 1)
