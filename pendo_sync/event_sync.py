@@ -70,32 +70,36 @@ def diff_sql(
     )
 
 
+class _NotRendered(Exception):
+    """A part of the model's events the warehouse cannot render exactly: Python builds all of them."""
+
+
 def event_parts(spec: EventSpec, column_types: Mapping[str, str]) -> EventParts | None:
-    """The warehouse renders an event model's events when it can render every part of them exactly."""
+    """The parts of the model's events, each with its rendering; None unless the warehouse can render
+    every one exactly (json_sql.py)."""
 
-    def typed(column: str, how: Callable[[str], Rendering | None]) -> tuple[str, Rendering] | None:
+    def part(column: str, how: Callable[[str], Rendering | None]) -> tuple[str, Rendering]:
         found = how(column_types.get(column, ""))
-        return None if found is None else (column, found)
+        if found is None:
+            raise _NotRendered(column)
+        return column, found
 
-    def members(pairs: tuple[tuple[str, str], ...]) -> tuple[Member, ...] | None:
-        found = [
-            (name, column, rendering(column_types.get(column, ""), EVENT_VALUE)) for name, column in pairs
-        ]
-        if any(how is None for _, _, how in found):
-            return None
-        return tuple(Member(name, column, how) for name, column, how in found if how is not None)
+    def members(pairs: tuple[tuple[str, str], ...]) -> tuple[Member, ...]:
+        return tuple(
+            Member(name, *part(column, lambda t: rendering(t, EVENT_VALUE))) for name, column in pairs
+        )
 
-    name = typed(spec.event_name_column, identifier) if spec.event_name_column else spec.event_name
-    visitor = typed(spec.visitor_id_column, identifier)
-    timestamp = typed(spec.timestamp_column, lambda t: rendering(t, "time"))
-    account = typed(spec.account_id_column, identifier) if spec.account_id_column else None
-    properties, context = members(spec.properties), members(spec.context)
-    if None in (name, visitor, timestamp, properties, context) or (
-        spec.account_id_column and account is None
-    ):
+    try:
+        return EventParts(
+            part(spec.event_name_column, identifier) if spec.event_name_column else str(spec.event_name),
+            part(spec.visitor_id_column, identifier),
+            part(spec.timestamp_column, lambda t: rendering(t, "time")),
+            part(spec.account_id_column, identifier) if spec.account_id_column else None,
+            members(spec.properties),
+            members(spec.context),
+        )
+    except _NotRendered:
         return None
-    assert name is not None and visitor and timestamp and properties is not None and context is not None
-    return EventParts(name, visitor, timestamp, account, properties, context)
 
 
 def oversized_note(count: int) -> str:

@@ -209,6 +209,9 @@ class PendoClient:
 
     def _endpoint(self, endpoint: str) -> tuple[AdaptiveLimiter, PendoRetry]:
         """One endpoint's limiter and the retry policy that slows it on 429, made on first use."""
+        paced = self._endpoints.get(endpoint)  # made once per endpoint, then only read
+        if paced is not None:
+            return paced
         with self._lock:
             paced = self._endpoints.get(endpoint)
             if paced is None:
@@ -236,8 +239,8 @@ def _with_retries(
             retry.sleep()
             retried = True
             continue
-        if not retry.is_retry(method, answer.status, "retry-after" in answer.headers):
-            return answer, retried
+        if answer.status < 400 or not retry.is_retry(method, answer.status, "retry-after" in answer.headers):
+            return answer, retried  # (no policy of ours retries an answer below 400)
         response = HTTPResponse(body=b"", headers=answer.headers, status=answer.status, preload_content=False)
         try:
             retry = retry.increment(method, url, response=response)

@@ -49,8 +49,9 @@ class Health:
         self._lock = threading.Lock()
 
     def success(self) -> None:
-        with self._lock:
-            self._failing_since = None
+        if self._failing_since is not None:  # healthy is the usual case: no lock to take per request
+            with self._lock:
+                self._failing_since = None
 
     def failure(self) -> None:
         with self._lock:
@@ -58,8 +59,7 @@ class Health:
                 self._failing_since = time.monotonic()
 
     def check(self) -> None:
-        with self._lock:
-            since = self._failing_since
+        since = self._failing_since  # one read of one reference: no lock needed
         if since is not None and time.monotonic() - since > self.budget:
             raise PendoUnavailable(
                 f"Pendo has given no usable answer for over {self.budget:g} s (retry budget); stopping. "
