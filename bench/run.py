@@ -194,9 +194,7 @@ def measure_raw_events(ctx: Context, bodies: list[bytes], client: str) -> Phase:
     name = f"raw_events_{client}"
     with ctx.emulator(name) as emulator:
         cpu, emulator_cpu = self_cpu_seconds(), emulator.cpu_seconds()
-        if client == "requests":
-            result = raw.post_events_requests(emulator.url, SECRET, bodies, ctx.threads)
-        elif client == "urllib3":
+        if client == "urllib3":
             result = raw.post_events_urllib3("127.0.0.1", emulator.port, SECRET, bodies, ctx.threads)
         elif client == "http_client":
             result = raw.post_events_http_client("127.0.0.1", emulator.port, SECRET, bodies, ctx.threads)
@@ -357,7 +355,7 @@ def run_phases(
     say("pendo-dbt sync, full, N/10")
     add(measure_sync(ctx, "sync_tenth", VISITORS_TENTH, STATE_TENTH, ctx.visitors // 10))
     bodies = event_bodies(ctx.project, EVENTS)
-    for client in ("requests", "urllib3", "http_client", "socket"):
+    for client in ("urllib3", "http_client", "socket"):
         say(f"raw events ceiling ({client})")
         add(measure_raw_events(ctx, bodies, client))
     del bodies

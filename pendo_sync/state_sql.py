@@ -177,7 +177,7 @@ def metadata_diff(
         + "\n".join(joins)
         + f"\nwhere {' or '.join(changed)}"
     )
-    needed = [_needed(c, a, groups, d) for c, a in alias.items()]
+    needed = [_needed(c, a, groups) for c, a in alias.items()]
     per_group = [f"{x}_{g.group}" for g in groups for x in ("h", "change", "e")]
     return f"select {KEY}, {', '.join([*needed, *per_group])}\nfrom ({diff}) d"
 
@@ -190,7 +190,7 @@ def _entry(group: GroupHash, alias: dict[str, str], d: Dialect) -> str:
     return metadata_entry_sql(plan.id_field, f"src.{KEY}", members, plan.nulls)
 
 
-def _needed(column: str, a: str, groups: Sequence[GroupHash], d: Dialect) -> str:
+def _needed(column: str, a: str, groups: Sequence[GroupHash]) -> str:
     """A mapped column as the outer select returns it: only for rows where Python reads it."""
     using = [g for g in groups if column in g.columns]
     if not using:

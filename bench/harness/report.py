@@ -125,7 +125,6 @@ def best_event_ceiling(p: dict[str, Phase]) -> Phase:
     candidates = [
         p[name]
         for name in (
-            "raw_events_requests",
             "raw_events_urllib3",
             "raw_events_http_client",
             "raw_events_socket",

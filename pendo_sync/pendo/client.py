@@ -27,7 +27,7 @@ import certifi
 from urllib3 import HTTPResponse
 from urllib3.exceptions import HTTPError, MaxRetryError
 
-from pendo_sync.errors import PendoAuthError, PendoError
+from pendo_sync.errors import ConfigError, PendoAuthError, PendoError
 from pendo_sync.payloads import Body
 from pendo_sync.pendo.pacing import (
     AUTO_THREADS,
@@ -263,7 +263,7 @@ def _connections(base_url: str, read_timeout: float) -> Connections:
     try:
         endpoint = Endpoint(base_url, proxy)
     except ValueError as exc:
-        raise PendoError(f"Cannot reach Pendo through the configured proxy: {exc}") from None
+        raise ConfigError([f"HTTPS_PROXY / HTTP_PROXY: {exc}"]) from None
     return Connections(endpoint, connect_timeout=CONNECT_TIMEOUT, read_timeout=read_timeout, ca_file=ca_file)
 
 

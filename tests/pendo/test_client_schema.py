@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pendo_sync.errors import PendoAuthError, PendoError
+from pendo_sync.errors import ConfigError, PendoAuthError, PendoError
 from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.schema import PendoField
@@ -129,3 +129,13 @@ def test_requests_go_through_the_proxy_the_environment_names(monkeypatch: pytest
         schema = client_for("http://pendo.invalid").get_schema("visitor")
     assert schema.find("custom", "plan") == PendoField("plan", "string")
     assert seen == ["http://pendo.invalid/api/v1/metadata/schema/visitor"]  # a forward proxy's request line
+
+
+def test_an_https_proxy_url_is_a_configuration_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("HTTPS_PROXY", "https_proxy"):
+        monkeypatch.setenv(name, "https://alice:pr0xy-pw@proxy.example:3128")
+    with pytest.raises(ConfigError) as raised:
+        client_for("https://app.pendo.io")
+    assert "give its http:// address" in str(raised.value) and "pr0xy-pw" not in str(raised.value)
