@@ -203,6 +203,13 @@ def _skip_final_collection() -> None:
     help="Records per bulk metadata request.",
 )
 @click.option(
+    "--batch-bytes",
+    default=2 * 2**20,
+    show_default=True,
+    type=click.IntRange(1024, 2**30),
+    help="Most bytes in one bulk metadata request body; a larger batch is sent in halves.",
+)
+@click.option(
     "--full-refresh", is_flag=True, help="Forget sync state of the selected models and send every row."
 )
 @click.option(
@@ -234,6 +241,7 @@ def sync(
     region: str | None,
     threads: int | None,
     batch_size: int,
+    batch_bytes: int,
     full_refresh: bool,
     max_rps: float,
     timeout: float,
@@ -251,6 +259,7 @@ def sync(
         region=region,
         client=ClientOptions(threads=threads, timeout=timeout, max_rps=max_rps, retry_budget=retry_budget),
         batch_size=batch_size,
+        batch_bytes=batch_bytes,
         full_refresh=full_refresh,
     )
     console = _console()

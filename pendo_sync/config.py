@@ -28,7 +28,16 @@ _CONTEXT_KEYS = {
     "title": "title",
 }
 
-_METADATA_KEYS = ("object", "id_column", "fields", "nulls", "missing", "create_agent_fields", "batch_size")
+_METADATA_KEYS = (
+    "object",
+    "id_column",
+    "fields",
+    "nulls",
+    "missing",
+    "create_agent_fields",
+    "batch_size",
+    "batch_bytes",
+)
 _EVENT_KEYS = (
     "object",
     "event_id_column",
@@ -62,6 +71,7 @@ class MetadataSpec:
     missing: str = "skip"
     create_agent_fields: bool = False
     batch_size: int | None = None
+    batch_bytes: int | None = None
 
     @property
     def pendo_object(self) -> str:
@@ -208,6 +218,7 @@ class _Reader:
             missing=self.choice(raw, "missing", ("skip", "create")),
             create_agent_fields=self.boolean(raw, "create_agent_fields", False),
             batch_size=self.positive_int(raw, "batch_size"),
+            batch_bytes=self.positive_int(raw, "batch_bytes"),
         )
 
     def event(self, raw: Mapping[str, Any]) -> EventSpec:

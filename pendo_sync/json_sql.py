@@ -6,9 +6,9 @@ the same JSON in ~0.6 s of its own threads. So for the pairs of column type and 
 selects each entry's JSON text, and Python only joins entries into a request body.
 
 A pair is listed only where the warehouse's rendering is exactly what coercion.py makes of the value,
-inside a guard: a row outside its guard (a text over Pendo's length, a NaN, a time before 1970, an
-integer beyond 64 bits) gets no rendered entry, and Python converts it, or rejects it with its reason,
-as before. tests/unit/test_json_sql.py proves the equality with hypothesis against coercion.py on DuckDB.
+inside a guard: a row outside its guard (a text over Pendo's length, a NaN, a time outside the years 1
+to 9999, an integer beyond 64 bits) gets no rendered entry, and Python converts it, or rejects it with its
+reason, as before. tests/unit/test_json_sql.py proves the equality with hypothesis against coercion.py on DuckDB.
 Pure: SQL text for DuckDB's dialect; other warehouses render nothing and convert in Python.
 """
 
@@ -67,42 +67,61 @@ _DATE_MS = Rendering(
 )
 
 
+_ANY_NUMBER = ("number", "", EVENT_VALUE)  # targets that take an int as int and a fraction as a double
+# Per kind of column, per target (a Pendo field type, "" for an untyped field, or EVENT_VALUE).
+_RENDERINGS: dict[str, dict[str, Rendering]] = {
+    "int64": {
+        "string": _AS_TEXT,
+        "float": _AS_DOUBLE,
+        "integer": _NUMBER,
+        **dict.fromkeys(_ANY_NUMBER, _NUMBER),
+    },
+    "wide int": {
+        "string": _AS_TEXT,
+        "integer": _INT64_RANGE,
+        "number": _INT64_RANGE,
+        "": _NUMBER,
+        EVENT_VALUE: _NUMBER,
+    },
+    "text": {"string": _SHORT_TEXT, "": _SHORT_TEXT, EVENT_VALUE: _TEXT},
+    "boolean": {"string": _AS_TEXT, **dict.fromkeys(("boolean", "", EVENT_VALUE), _BOOLEAN)},
+    "double": dict.fromkeys(("float", *_ANY_NUMBER), _FINITE),
+    "timestamp": dict.fromkeys(("time", "", EVENT_VALUE), _EPOCH_MS),
+    "date": dict.fromkeys(("time", "", EVENT_VALUE), _DATE_MS),
+    "narrow decimal": {
+        "float": _AS_DOUBLE,
+        "integer": _WHOLE,
+        **dict.fromkeys(_ANY_NUMBER, _WHOLE_OR_DOUBLE),
+    },
+    "decimal": {"integer": _WHOLE},
+}
+
+
+_KINDS = {
+    "VARCHAR": "text",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    **dict.fromkeys(_INT64, "int64"),
+    **dict.fromkeys(_WIDE_INT, "wide int"),
+    **dict.fromkeys(_DOUBLES, "double"),
+    **dict.fromkeys(_TIMESTAMPS, "timestamp"),
+}
+
+
 def rendering(column_type: str, target: str) -> Rendering | None:
     """How DuckDB renders a value of `column_type` (as its cursor names it: 'VARCHAR', 'DECIMAL(12,2)')
     for `target`: a Pendo field type (coercion.coercer's), "" for an untyped field, or EVENT_VALUE."""
-    column_type = column_type.strip().upper()
-    digits = _decimal_digits(column_type)
-    if column_type in _INT64:
-        return _AS_TEXT if target == "string" else _AS_DOUBLE if target == "float" else _integer(target)
-    if column_type in _WIDE_INT:
-        if target == "string":
-            return _AS_TEXT
-        return (
-            _INT64_RANGE
-            if target in ("integer", "number")
-            else _NUMBER
-            if target in ("", EVENT_VALUE)
-            else None
-        )
-    if column_type == "VARCHAR":
-        return _SHORT_TEXT if target in ("string", "") else _TEXT if target == EVENT_VALUE else None
-    if column_type == "BOOLEAN":
-        return (
-            _AS_TEXT if target == "string" else _BOOLEAN if target in ("boolean", "", EVENT_VALUE) else None
-        )
-    if column_type in _DOUBLES:
-        return _FINITE if target in ("number", "float", "", EVENT_VALUE) else None
-    if column_type in _TIMESTAMPS:
-        return _EPOCH_MS if target in ("time", "", EVENT_VALUE) else None
-    if column_type == "DATE":
-        return _DATE_MS if target in ("time", "", EVENT_VALUE) else None
-    if digits is not None and digits <= _EXACT_DOUBLE_DIGITS and target in ("number", "", EVENT_VALUE):
-        return _WHOLE_OR_DOUBLE
-    if digits is not None and digits <= _EXACT_DOUBLE_DIGITS and target == "float":
-        return _AS_DOUBLE
-    if digits is not None and digits <= _BIGINT_DIGITS and target == "integer":
-        return _WHOLE
-    return None
+    return _RENDERINGS.get(_column_kind(column_type.strip().upper()), {}).get(target)
+
+
+def _column_kind(column_type: str) -> str:
+    if column_type in _KINDS:
+        return _KINDS[column_type]
+    match = _DECIMAL.fullmatch(column_type)
+    digits = int(match.group(1)) if match else None
+    if digits is not None and digits <= _EXACT_DOUBLE_DIGITS:
+        return "narrow decimal"
+    return "decimal" if digits is not None and digits <= _BIGINT_DIGITS else ""
 
 
 # An id or name Python would not find blank (str.strip() removes Unicode spaces too): it has a visible
@@ -118,15 +137,6 @@ def identifier(column_type: str) -> Rendering | None:
     if column_type == "VARCHAR":
         return _VISIBLE_TEXT
     return _INT_TEXT if column_type in _INT64 else None
-
-
-def _integer(target: str) -> Rendering | None:
-    return _NUMBER if target in ("integer", "number", "", EVENT_VALUE) else None
-
-
-def _decimal_digits(column_type: str) -> int | None:
-    match = _DECIMAL.fullmatch(column_type)
-    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)

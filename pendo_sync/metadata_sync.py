@@ -122,5 +122,7 @@ def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tu
 
 
 def _sender(ctx: RunContext, spec: MetadataSpec, group: str, entries: list[Body], ids: list[str]) -> Any:
-    create = spec.missing == "create"
-    return lambda: ctx.client.post_metadata(spec.kind, group, entries, ids, create=create)
+    create, max_bytes = spec.missing == "create", spec.batch_bytes or ctx.batch_bytes
+    return lambda: ctx.client.post_metadata(
+        spec.kind, group, entries, ids, create=create, max_bytes=max_bytes
+    )

@@ -110,4 +110,5 @@ class RunContext:
     run_id: str
     workers: int
     batch_size: int
+    batch_bytes: int
     progress: Progress

@@ -37,6 +37,7 @@ class SyncOptions:
     region: str | None = None
     client: ClientOptions = field(default_factory=ClientOptions)
     batch_size: int = 1000
+    batch_bytes: int = 2 * 2**20  # most bytes in one bulk request body
     full_refresh: bool = False
     selection: Selection = field(default_factory=Selection)
 
@@ -122,7 +123,15 @@ def _run_models(
     writer = StateWriter(store)
     workers = options.client.workers
     ctx = RunContext(
-        store.warehouse, store, client, writer, report.run_id, workers, options.batch_size, progress
+        store.warehouse,
+        store,
+        client,
+        writer,
+        report.run_id,
+        workers,
+        options.batch_size,
+        options.batch_bytes,
+        progress,
     )
     try:
         for index, spec in enumerate(specs, start=1):

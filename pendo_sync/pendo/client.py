@@ -87,33 +87,51 @@ class PendoClient:
         return min(self.options.workers, sum(self.limiter(e).goal() for e in endpoints))
 
     def post_metadata(
-        self, kind: str, group: str, entries: Sequence[Body], ids: Sequence[str], *, create: bool
+        self,
+        kind: str,
+        group: str,
+        entries: Sequence[Body],
+        ids: Sequence[str],
+        *,
+        create: bool,
+        max_bytes: int | None = None,
     ) -> list[RowOutcome]:
-        """One bulk request (split on a whole-batch 400); the ids Pendo did not update, with their outcome and
-        reason, in order (see responses.py). Every other id was updated.
+        """One bulk request; the ids Pendo did not update, with their outcome and reason, in order (see
+        responses.py). Every other id was updated. A body over `max_bytes` is sent in halves (as is a batch
+        Pendo rejects whole with a 400, until the bad rows are isolated).
 
         Raises PendoAuthError on a refused key and PendoUnavailable when the retry budget is spent.
         """
+
+        def in_halves() -> list[RowOutcome]:
+            half = len(ids) // 2
+            parts = ((entries[:half], ids[:half]), (entries[half:], ids[half:]))
+            return [
+                outcome
+                for part, part_ids in parts
+                for outcome in self.post_metadata(
+                    kind, group, part, part_ids, create=create, max_bytes=max_bytes
+                )
+            ]
+
+        body = json_array(entries)
+        if max_bytes is not None and len(body) > max_bytes and len(ids) > 1:
+            log.debug(
+                "%d records are %d bytes, over %d: sending them in halves", len(ids), len(body), max_bytes
+            )
+            return in_halves()
         url = f"{self.settings.api_url}/api/v1/metadata/{kind}/{group}/value"
         if create:
             url += "?create=true"
         try:
             response = self._send(
-                self._api,
-                "POST",
-                url,
-                metadata_endpoint(kind, group),
-                json_array(entries),
-                self.settings.integration_key,
+                self._api, "POST", url, metadata_endpoint(kind, group), body, self.settings.integration_key
             )
         except HTTPError as exc:
             return [RowOutcome(i, FAILED, _no_answer(exc)) for i in ids]
         if response.status == 400 and len(ids) > 1:
-            half = len(ids) // 2
             log.debug("Pendo rejected a batch of %d whole; splitting it to isolate the bad rows", len(ids))
-            return self.post_metadata(
-                kind, group, entries[:half], ids[:half], create=create
-            ) + self.post_metadata(kind, group, entries[half:], ids[half:], create=create)
+            return in_halves()
         return parse_bulk_response(response.status, response.data, ids)
 
     def get_schema(self, kind: str) -> KindSchema:

@@ -125,11 +125,12 @@ def test_kill_minus_nine_then_rerun_converges(project: Project) -> None:
     assert set(received) == event_ids  # every event delivered, nothing invented
     duplicates = sum(received.values()) - len(received)
     # Per kill, events Pendo acknowledged but state does not hold yet: the tasks in flight (the sender keeps
-    # at most 2 x threads, plus the tasks of the batch just submitted) and the answered batches waiting
-    # for the state writer (its backlog, the one being written and one blocked on a full backlog).
+    # at most 2 x threads, plus the tasks of the batch just submitted) and the answered batches not yet
+    # committed: those merged into the transaction being written (up to the backlog and one more), the
+    # backlog, and one blocked on a full backlog.
     per_task = min(BATCH, EVENTS_PER_TASK)
     tasks_per_batch = -(-BATCH // EVENTS_PER_TASK)
-    in_flight_bound = kills * ((THREADS * 2 + tasks_per_batch) * per_task + (BACKLOG + 2) * BATCH)
+    in_flight_bound = kills * ((THREADS * 2 + tasks_per_batch) * per_task + (2 * BACKLOG + 2) * BATCH)
     print(
         f"\ncrash trials: {TRIALS}, kills mid-sync: {kills}, events: {len(event_ids)}, "
         f"duplicates: {duplicates} (bound {in_flight_bound})"

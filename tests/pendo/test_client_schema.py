@@ -109,11 +109,16 @@ def test_no_answer_is_a_pendo_error_naming_the_host_the_cause_and_the_fix() -> N
     )
 
 
-def test_an_unreachable_proxy_is_named_without_its_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+def use_proxy(monkeypatch: pytest.MonkeyPatch, scheme: str, url: str) -> None:
+    """The environment names `url` as the proxy for `scheme` URLs, and nothing bypasses it."""
     for name in ("NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "http://alice:pr0xy-pw@127.0.0.1:9")
+    for name in (f"{scheme.upper()}_PROXY", f"{scheme}_proxy"):
+        monkeypatch.setenv(name, url)
+
+
+def test_an_unreachable_proxy_is_named_without_its_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_proxy(monkeypatch, "http", "http://alice:pr0xy-pw@127.0.0.1:9")
     with pytest.raises(PendoError) as raised:
         client_for("http://pendo.invalid").get_schema("visitor")
     assert "Unable to connect to proxy" in str(raised.value) and "pr0xy-pw" not in str(raised.value)
@@ -121,21 +126,15 @@ def test_an_unreachable_proxy_is_named_without_its_credentials(monkeypatch: pyte
 
 def test_requests_go_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[str] = []
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
     with canned(200, b'{"custom": {"plan": {"type": "string"}}}', seen) as proxy:
-        for name in ("HTTP_PROXY", "http_proxy"):
-            monkeypatch.setenv(name, proxy)
+        use_proxy(monkeypatch, "http", proxy)
         schema = client_for("http://pendo.invalid").get_schema("visitor")
     assert schema.find("custom", "plan") == PendoField("plan", "string")
     assert seen == ["http://pendo.invalid/api/v1/metadata/schema/visitor"]  # a forward proxy's request line
 
 
 def test_an_https_proxy_url_is_a_configuration_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("NO_PROXY", "no_proxy"):
-        monkeypatch.delenv(name, raising=False)
-    for name in ("HTTPS_PROXY", "https_proxy"):
-        monkeypatch.setenv(name, "https://alice:pr0xy-pw@proxy.example:3128")
+    use_proxy(monkeypatch, "https", "https://alice:pr0xy-pw@proxy.example:3128")
     with pytest.raises(ConfigError) as raised:
         client_for("https://app.pendo.io")
     assert "give its http:// address" in str(raised.value) and "pr0xy-pw" not in str(raised.value)

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from pendo_sync.errors import PendoAuthError
-from pendo_sync.pendo.client import ClientOptions, PendoClient
+from pendo_sync.pendo.client import ClientOptions, PendoClient, json_array
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
 from pendo_sync.pendo.pacing import AdaptiveLimiter, PendoUnavailable
@@ -139,6 +139,25 @@ def test_a_batch_rejected_whole_is_split_until_the_bad_row_is_isolated(emulator:
     assert "HTTP 400" in rejected.reason
     assert bulk_requests(emulator) == 7  # 8 -> 4+4 -> (2+2) -> (1+1): 1 + 2 + 2 + 2
     assert emulator.record("visitor", "v7")["custom"] == {"plan": "pro"}  # type: ignore[index]
+
+
+def test_a_batch_over_its_byte_limit_is_sent_in_halves_and_every_row_lands(emulator: Emulator) -> None:
+    body = json_array(ENTRIES)
+    limit = len(body) // 3  # the whole batch and its halves are over it; its quarters are not
+    assert len(json_array(ENTRIES[:2])) <= limit < len(json_array(ENTRIES[:4]))
+    result = client_for(emulator).post_metadata(
+        "visitor", "custom", ENTRIES, IDS, create=False, max_bytes=limit
+    )
+    assert result == []  # every row updated
+    sent = [r["rows"] for r in emulator.requests_log if r["path"] == BULK]
+    assert sent == [2, 2, 2, 2]
+    assert all(emulator.record("visitor", i)["custom"] == {"plan": "pro"} for i in IDS)  # type: ignore[index]
+
+
+def test_a_single_record_over_the_byte_limit_is_still_sent(emulator: Emulator) -> None:
+    client = client_for(emulator)
+    assert client.post_metadata("visitor", "custom", ENTRIES[:1], IDS[:1], create=False, max_bytes=1) == []
+    assert bulk_requests(emulator) == 1
 
 
 def test_retry_after_is_clamped() -> None:

@@ -169,6 +169,7 @@ def test_an_idle_connection_the_server_closed_is_replaced_before_reuse(
 
     def answer_once(reader: IO[bytes], sock: socket.socket) -> None:
         answering(OK)(reader, sock)
+        sock.shutdown(socket.SHUT_RDWR)  # closed for the client now, whoever still holds the socket
         closed.set()
 
     with serving(answer_once) as (address, accepted):

@@ -85,6 +85,7 @@ def test_typo_in_a_key_suggests_the_right_one() -> None:
         ({**VISITOR, "nulls": "drop"}, "nulls: unknown value 'drop'"),
         ({**VISITOR, "create_agent_fields": "yes"}, "create_agent_fields: must be true or false"),
         ({**VISITOR, "batch_size": 0}, "batch_size: must be a positive whole number"),
+        ({**VISITOR, "batch_bytes": "2MB"}, "batch_bytes: must be a positive whole number"),
     ],
 )
 def test_wrong_yaml_types_at_every_level_are_named(pendo: object, fragment: str) -> None:
@@ -166,6 +167,7 @@ YAMLISH = st.recursive(
                     "missing",
                     "backfill",
                     "batch_size",
+                    "batch_bytes",
                     "x",
                 ]
             )
