@@ -15,7 +15,8 @@ from pendo_sync.warehouse import Warehouse
 BACKLOG = 8  # state writes that may wait for the writer
 # How long a write waits for later ones to share its transaction. A DuckDB commit costs ~0.7 ms of CPU, as
 # much as inserting 100 rows, and at one commit per batch of 100 events it was a fifth of an event sync's
-# CPU outside HTTP. Waiting holds no more than the backlog, so a kill resends no more (docs/guarantees.md).
+# CPU. A transaction still takes at most the backlog and one more, so the events a kill can resend stay
+# within the bound of docs/guarantees.md.
 LINGER = 0.02
 
 
