@@ -206,7 +206,7 @@ def _skip_final_collection() -> None:
     "--batch-bytes",
     default=2 * 2**20,
     show_default=True,
-    type=click.IntRange(1024, 2**30),
+    type=click.IntRange(1, 2**30),
     help="Most bytes in one bulk metadata request body; a larger batch is sent in halves.",
 )
 @click.option(

@@ -248,6 +248,19 @@ def test_threads_bound_the_requests_in_flight(project: Project, emulator: Emulat
     assert emulator.peak_in_flight > 1
 
 
+def test_batch_bytes_bounds_every_bulk_body_and_every_row_still_lands(
+    project: Project, emulator: Emulator
+) -> None:
+    usage = project.sync(emulator, "--batch-bytes", "0")
+    assert usage.exit_code == 2 and "--batch-bytes" in usage.output
+    result = project.sync(emulator, "--select", "pendo_visitors", "--batch-bytes", "300")
+    assert result.exit_code == 0, result.output
+    assert "[10 rows, 10 changed, 10 sent: 10 updated" in result.output
+    rows = [r["rows"] for r in metadata_posts(emulator)]
+    assert sum(rows) == 20 and len(rows) > 2  # two groups of 10 rows, in more than one body each
+    assert_pendo_holds_visitors(project, emulator)
+
+
 def test_mapped_columns_are_checked_against_the_built_model(project: Project, emulator: Emulator) -> None:
     schema = project.path / "models" / "schema.yml"
     schema.write_text(schema.read_text().replace("email: email", "email: e_mail"))
