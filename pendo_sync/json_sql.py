@@ -45,7 +45,7 @@ class Rendering:
         return self.json.replace("{}", expression), self.guard.replace("{}", expression)
 
 
-_TEXT = Rendering("to_json({})")
+_JSON = Rendering("to_json({})")  # text and booleans, whose JSON is DuckDB's to_json exactly
 _SHORT_TEXT = Rendering("to_json({})", f"length({{}}) <= {STRING_MAX}")
 _AS_TEXT = Rendering("to_json(cast({} as varchar))")
 _NUMBER = Rendering("cast({} as varchar)")
@@ -56,7 +56,6 @@ _WHOLE_OR_DOUBLE = Rendering(
     "case when {} = trunc({}) then cast(cast({} as bigint) as varchar) else to_json(cast({} as double)) end"
 )
 _WHOLE = Rendering("cast(cast({} as bigint) as varchar)", "{} = trunc({})")
-_BOOLEAN = Rendering("to_json({})")
 # coercion floors to the millisecond; DuckDB's epoch_ms rounds and its `//` truncates, so: floor in integers.
 _EPOCH_MS = Rendering(
     "cast(case when epoch_us({}) < 0 then (epoch_us({}) - 999) // 1000 else epoch_us({}) // 1000 end as varchar)",
@@ -83,8 +82,8 @@ _RENDERINGS: dict[str, dict[str, Rendering]] = {
         "": _NUMBER,
         EVENT_VALUE: _NUMBER,
     },
-    "text": {"string": _SHORT_TEXT, "": _SHORT_TEXT, EVENT_VALUE: _TEXT},
-    "boolean": {"string": _AS_TEXT, **dict.fromkeys(("boolean", "", EVENT_VALUE), _BOOLEAN)},
+    "text": {"string": _SHORT_TEXT, "": _SHORT_TEXT, EVENT_VALUE: _JSON},
+    "boolean": {"string": _AS_TEXT, **dict.fromkeys(("boolean", "", EVENT_VALUE), _JSON)},
     "double": dict.fromkeys(("float", *_ANY_NUMBER), _FINITE),
     "timestamp": dict.fromkeys(("time", "", EVENT_VALUE), _EPOCH_MS),
     "date": dict.fromkeys(("time", "", EVENT_VALUE), _DATE_MS),
@@ -182,6 +181,7 @@ def metadata_entry_sql(kind_id: str, key: str, members: Sequence[Member], nulls:
 
 
 def literal(text: str) -> str:
+    """A SQL string literal (quotes doubled); state_sql uses this one too."""
     return "'" + text.replace("'", "''") + "'"
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pendo_sync.json_sql import EventParts, Member, Rendering, event_sql, metadata_entry_sql
+from pendo_sync.json_sql import EventParts, Member, Rendering, event_sql, literal, metadata_entry_sql
 
 STATE, RUNS, OUTCOMES, MODELS = (
     "pendo_sync_state",
@@ -78,10 +78,6 @@ def dialect_for(adapter_type: str, quote: Callable[[str], str]) -> Dialect:
     if adapter_type == "postgres":
         return Dialect(quote, indexes=True, arrays="postgres")
     return Dialect(quote)
-
-
-def literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def create_tables(schema: str, d: Dialect) -> list[str]:

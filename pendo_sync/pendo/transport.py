@@ -98,8 +98,9 @@ class Connections:
         """One request to `url` (absolute, on this endpoint's host); `headers` are header lines, each ending
         in CRLF. Raises urllib3's HTTPError subclasses (see the module docstring)."""
         e = self.endpoint
-        target = url if e.proxy and not e.tls else url[len(e.origin) :]
-        proxy_auth = e.proxy_auth if e.proxy and not e.tls else ""
+        forwarded = e.proxy is not None and not e.tls  # an http proxy takes the absolute URL, no tunnel
+        target = url if forwarded else url[len(e.origin) :]
+        proxy_auth = e.proxy_auth if forwarded else ""
         length = "" if body is None else f"Content-Length: {len(body)}\r\n"
         head = f"{method} {target} HTTP/1.1\r\nHost: {e.authority}\r\n{headers}{proxy_auth}{length}\r\n"
         data = head.encode("latin-1")
