@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
+from pendo_sync.config import BATCH_BYTES, BATCH_SIZE
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
 from pendo_sync.selection import Selection
@@ -197,14 +198,14 @@ def _skip_final_collection() -> None:
 )
 @click.option(
     "--batch-size",
-    default=1000,
+    default=BATCH_SIZE,
     show_default=True,
     type=click.IntRange(1, 100_000),
     help="Records per bulk metadata request.",
 )
 @click.option(
     "--batch-bytes",
-    default=2 * 2**20,
+    default=BATCH_BYTES,
     show_default=True,
     type=click.IntRange(1, 2**30),
     help="Most bytes in one bulk metadata request body; a larger batch is sent in halves.",
@@ -278,7 +279,7 @@ def sync(
 @pendo_location
 @click.option(
     "--batch-size",
-    default=1000,
+    default=BATCH_SIZE,
     show_default=True,
     type=click.IntRange(1, 100_000),
     help="Rows read from the warehouse at a time.",

@@ -17,6 +17,9 @@ from pendo_sync.errors import ConfigError, Problem
 from pendo_sync.manifest import ModelNode
 
 GROUPS = ("agent", "custom")
+# Bulk metadata batches where neither a model's meta.pendo nor a flag sets them: records, body bytes.
+BATCH_SIZE = 1000
+BATCH_BYTES = 2 * 2**20
 # Pendo's rule for metadata keys and track-event property names: letters, digits, underscore, not a digit first.
 _PENDO_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PROPERTY_MAX = 32

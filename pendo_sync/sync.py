@@ -11,7 +11,16 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pendo_sync.config import EventSpec, MetadataSpec, ParsedConfig, SyncSpec, check_columns, parse_models
+from pendo_sync.config import (
+    BATCH_BYTES,
+    BATCH_SIZE,
+    EventSpec,
+    MetadataSpec,
+    ParsedConfig,
+    SyncSpec,
+    check_columns,
+    parse_models,
+)
 from pendo_sync.errors import ConfigError, ManifestError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
 from pendo_sync.manifest import Manifest, load_manifest
@@ -36,8 +45,8 @@ class SyncOptions:
     pendo_url: str | None = None
     region: str | None = None
     client: ClientOptions = field(default_factory=ClientOptions)
-    batch_size: int = 1000
-    batch_bytes: int = 2 * 2**20  # most bytes in one bulk request body
+    batch_size: int = BATCH_SIZE
+    batch_bytes: int = BATCH_BYTES  # most bytes in one bulk request body
     full_refresh: bool = False
     selection: Selection = field(default_factory=Selection)
 
