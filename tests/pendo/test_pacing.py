@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pendo_sync.pendo.client import TRACK_ENDPOINT, ClientOptions, PendoClient
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
-from pendo_sync.pendo.pacing import AUTO_THREADS, MIN_RPS, AdaptiveLimiter
+from pendo_sync.pendo.pacing import AUTO_THREADS, EARLY, MIN_RPS, AdaptiveLimiter, schedule
 from pendo_sync.settings import settings_from_env
 
 KEY, SECRET = "pacing-key", "pacing-secret"
@@ -41,6 +41,40 @@ def test_limiter_paces_requests() -> None:
         with limiter.slot():
             pass
     assert time.monotonic() - start >= 0.19  # 10 intervals of 20 ms
+
+
+@given(
+    st.floats(MIN_RPS, 10_000),
+    st.lists(st.floats(0, 0.05), min_size=1, max_size=300),
+)
+def test_schedule_keeps_the_rate_and_holds_back_no_request_that_keeps_it(
+    rps: float, gaps: list[float]
+) -> None:
+    """Requests asked for `gaps` apart: in any window as many start as the rate allows and EARLY more, none
+    before it was asked for, and one asked for a whole interval after the previous start goes at once."""
+    interval, due, now = 1.0 / rps, 0.0, 0.0
+    starts: list[float] = []
+    for gap in gaps:
+        now += gap
+        start, due = schedule(now, due, interval)
+        assert start >= now
+        if starts and now >= starts[-1] + interval:
+            assert start == now
+        starts.append(start)
+    for i, first in enumerate(starts):
+        for j in range(i + 1, len(starts)):
+            assert j - i <= (starts[j] - first + EARLY) / interval * (1 + 1e-9) + 1e-9
+
+
+def test_schedule_lets_requests_go_together_within_early_then_spaces_them() -> None:
+    """At 10,000/s four answers arriving together must not each sleep a tenth of a millisecond: sleeps that
+    short wake late, and strict spacing held events well under the rate asked for."""
+    due, starts = 5.0, []
+    for _ in range(24):
+        start, due = schedule(5.0, due, 1e-4)
+        starts.append(start)
+    assert starts[:21] == [5.0] * 21  # EARLY is 20 intervals
+    assert starts[21:] == pytest.approx([5.0001, 5.0002, 5.0003])
 
 
 def test_fixed_concurrency_ignores_answer_time() -> None:
