@@ -1,8 +1,8 @@
 """How fast and how long we keep asking Pendo: adaptive rate, retry policy, and a run-level give-up.
 
-- `AdaptiveLimiter`: at most `max_rps` requests per second and `max_concurrency` in flight (or, adaptive,
-  what Pendo's answer time needs); a 429 halves both, and each success wins a little back (AIMD), so we
-  settle just under Pendo's limit.
+- `AdaptiveLimiter`: at most `max_rps` requests per second (a leaky bucket: `schedule`) and
+  `max_concurrency` in flight (or, adaptive, what Pendo's answer time needs); a 429 halves both, and each
+  success wins a little back (AIMD), so we settle just under Pendo's limit.
 - `PendoRetry`: urllib3's Retry (exponential backoff with jitter, capped) that clamps Retry-After, tells
   the limiter about 429s, and consults the run's `Health` before sleeping.
 - `Health`: when Pendo has given no usable answer for `budget` seconds in a row, the run stops with a
