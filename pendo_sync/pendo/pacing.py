@@ -147,7 +147,8 @@ class AdaptiveLimiter:
 def schedule(now: float, due: float, interval: float) -> tuple[float, float]:
     """When a request asked for at `now` starts, and when the next is due: the generic cell rate algorithm
     (a leaky bucket, as Pendo's limit is said to be). In any window of W seconds at most
-    1 + (W + EARLY) / interval requests start, and a request is never held back while the rate is kept."""
+    1 + (W + EARLY) / interval requests start, and one asked for an interval or more after the previous
+    one started goes at once."""
     return max(now, due - EARLY), max(due, now) + interval
 
 
