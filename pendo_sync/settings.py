@@ -72,23 +72,43 @@ def settings_from_env(
         problems.append(f"PENDO_REGION={region!r} is not a Pendo region. Use one of: {', '.join(REGIONS)}")
         api_url, track_url = REGIONS["us"]
     key = env.get("PENDO_INTEGRATION_KEY", "").strip()
+    track_secret = env.get("PENDO_TRACK_EVENT_SECRET", "").strip()
     if not key:
         problems.append(
             "PENDO_INTEGRATION_KEY is not set. Create an integration key with write access in Pendo "
             "(Settings > Integrations > Integration Keys) and export it"
         )
+    for name, value in (("PENDO_INTEGRATION_KEY", key), ("PENDO_TRACK_EVENT_SECRET", track_secret)):
+        if not _header_safe(value):
+            problems.append(
+                f"{name} holds a character that cannot go in an HTTP header (a space, a control "
+                "character or a non-ASCII one, such as a typographic dash pasted with it). Copy the "
+                "value again from Pendo and export it"
+            )
     if problems:
         raise ConfigError(problems)
     return PendoSettings(
         api_url=api_url,
         track_url=track_url,
         integration_key=Secret(key),
-        track_secret=Secret(env.get("PENDO_TRACK_EVENT_SECRET", "").strip()),
+        track_secret=Secret(track_secret),
     )
 
 
+def _header_safe(secret: str) -> bool:
+    """Printable ASCII without spaces, as Pendo's keys are: anything else would fail to encode, or (CR, LF)
+    inject header lines. The message says which variable, never the value."""
+    return all("!" <= c <= "~" for c in secret)
+
+
 def _url_problem(url: str) -> str | None:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError for a port that is not a number in range)
+    except ValueError:
+        return "it is not a valid URL (scheme://host[:port], a port from 1 to 65535)"
+    if "@" in parts.netloc:  # said without the URL, which would quote the credentials
+        return "it holds credentials (user@); pendo-dbt authenticates with PENDO_INTEGRATION_KEY only"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"{url!r} is not an http(s) URL"
     if parts.scheme == "http" and not _is_loopback(parts.hostname):

@@ -12,6 +12,7 @@ Errors name headers, never their values, so the key cannot leak through a messag
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -39,7 +40,7 @@ from pendo_sync.pendo.pacing import (
 )
 from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome, parse_bulk_response, snippet
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
-from pendo_sync.pendo.transport import Answer, Connections, Endpoint
+from pendo_sync.pendo.transport import Answer, Connections, Endpoint, ProxyURLError
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
@@ -70,6 +71,7 @@ class PendoClient:
         self.health = Health(options.retry_budget)
         self._endpoints: dict[str, tuple[AdaptiveLimiter, PendoRetry]] = {}  # Pendo limits each separately
         self._lock = threading.Lock()
+        self._secrets = _secret_forms(settings.integration_key, settings.track_secret)
         self._api = _connections(settings.api_url, options.timeout)
         same_host = settings.track_url == settings.api_url
         self._track = self._api if same_host else _connections(settings.track_url, options.timeout)
@@ -140,7 +142,7 @@ class PendoClient:
         content = self._admin("GET", url, None, f"reading the {kind} metadata schema")
         try:
             return parse_schema(json.loads(content.decode("utf-8")))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than Python recurses
             raise PendoError(
                 f"Pendo's {kind} metadata schema is not a JSON object of groups{snippet(content)}"
             ) from None
@@ -211,6 +213,7 @@ class PendoClient:
             self.health.failure()
             self.health.check()
             raise
+        answer = _masked(answer, self._secrets)
         if answer.status in RETRY_STATUSES:
             self.health.failure()
             self.health.check()
@@ -268,6 +271,26 @@ def _with_retries(
         retried = True
 
 
+def _secret_forms(*secrets: Secret) -> tuple[bytes, ...]:
+    """Each secret as it would appear in an answer that quotes the request: raw, or JSON-escaped."""
+    forms = set()
+    for secret in secrets:
+        if secret:
+            raw = secret.reveal()
+            forms |= {raw, json.dumps(raw)[1:-1], json.dumps(raw)[1:-1].replace("/", "\\/")}
+    return tuple(form.encode() for form in forms)
+
+
+def _masked(answer: Answer, secrets: Sequence[bytes]) -> Answer:
+    """The answer with any secret it quotes masked: a proxy or server that echoes the request would
+    otherwise put the key into reasons, the results file and the outcomes table."""
+    data = answer.data
+    for secret in secrets:
+        if secret in data:
+            data = data.replace(secret, b"********")
+    return answer if data is answer.data else dataclasses.replace(answer, data=data)
+
+
 def _connections(base_url: str, read_timeout: float) -> Connections:
     """Connections to one Pendo host, through the proxy the environment names for it (HTTPS_PROXY,
     NO_PROXY), trusting REQUESTS_CA_BUNDLE or SSL_CERT_FILE if set: what `requests` does."""
@@ -280,8 +303,11 @@ def _connections(base_url: str, read_timeout: float) -> Connections:
         proxy = None
     try:
         endpoint = Endpoint(base_url, proxy)
-    except ValueError as exc:
-        raise ConfigError([f"HTTPS_PROXY / HTTP_PROXY: {exc}"]) from None
+    except ValueError as exc:  # urllib's text may quote the URL, password and all: give only ours
+        reason = str(exc) if isinstance(exc, ProxyURLError) else "it is not a valid URL"
+        raise ConfigError(
+            [f"HTTPS_PROXY / HTTP_PROXY: {reason}. Give it as http://[user:password@]host:port"]
+        ) from None
     return Connections(endpoint, connect_timeout=CONNECT_TIMEOUT, read_timeout=read_timeout, ca_file=ca_file)
 
 

@@ -385,9 +385,18 @@ class Emulator:
                 response = self._dispatch(req)
             except Exception as exc:  # a bug must answer 500, not kill the connection thread
                 response = _Response(500, f"internal emulator error: {type(exc).__name__}".encode())
-            if req.path.startswith("/api/v1/") or req.path == "/data/track":
-                self._state.requests.append(self._log_entry(req, response))
+            self._log(req, response.status)
         return response
+
+    def _log_faulted(self, req: _Request, status: int | None) -> None:
+        """Log a request a fault answered (or dropped unanswered: `status` None) in Pendo's place, so the
+        log counts every request a client made."""
+        with self._lock:
+            self._log(req, status)
+
+    def _log(self, req: _Request, status: int | None) -> None:
+        if req.path.startswith("/api/v1/") or req.path == "/data/track":
+            self._state.requests.append(self._log_entry(req, status))
 
     def _dispatch(self, req: _Request) -> _Response:
         if not self._authorized(req):
@@ -415,7 +424,7 @@ class Emulator:
         return True
 
     @staticmethod
-    def _log_entry(req: _Request, response: _Response) -> dict[str, Any]:
+    def _log_entry(req: _Request, status: int | None) -> dict[str, Any]:
         rows = 0
         if req.method == "POST" and req.path == "/data/track":
             rows = 1
@@ -429,7 +438,7 @@ class Emulator:
             "method": req.method,
             "path": req.path,
             "query": req.query,
-            "status": response.status,
+            "status": status,
             "rows": rows,
         }
 
@@ -649,10 +658,13 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.delay:
             time.sleep(fault.delay)  # outside the emulator's lock: other requests go on meanwhile
         if fault.drop == "before":
+            emulator._log_faulted(request, None)
             self.close_connection = True  # Pendo never saw it: no answer at all
             return
         if fault.status is not None:
-            self._write(_Response(fault.status, fault.body(), "text/html"), fault.headers())
+            emulator._log_faulted(request, fault.status)
+            body = _echo(request) if fault.echo else fault.body()
+            self._write(_Response(fault.status, body, "text/html"), fault.headers())
             return
         response = emulator._handle(request)
         if fault.drop == "after":
@@ -690,6 +702,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
         self.wfile.write(response.body)
+
+
+def _echo(request: _Request) -> bytes:
+    """The request as it arrived, headers and all: what a misconfigured proxy or debugging server sends back."""
+    head = "".join(f"{name}: {value}\r\n" for name, value in request.headers.items())
+    return f"{request.method} {request.path} HTTP/1.1\r\n{head}\r\n".encode() + request.body
 
 
 def serve(host: str, port: int, integration_key: str, track_secret: str, seed_file: str | None) -> None:

@@ -1,7 +1,8 @@
 """Fault injection for the emulator: the failures a Pendo client must survive, each a documented knob.
 
 A fault rule matches requests by path prefix (and method) and either answers in Pendo's place
-(`status`: 429 with or without Retry-After, 408, 5xx with an HTML body), delays the answer (`delay`),
+(`status`: 429 with or without Retry-After, 408, 5xx with an HTML body, or with `echo` the request itself,
+headers and all, as a misconfigured proxy might), delays the answer (`delay`),
 drops the connection before or after the request is applied (`drop`), or applies the request and then
 mangles the 200 answer (`corrupt`: empty, truncated, non_json, bad_counts). `times` limits a rule to the
 next N matching requests; `rate` applies it at random to that share of them (seeded, so reproducible).
@@ -41,6 +42,7 @@ _KEYS = {
     "corrupt",
     "times",
     "rate",
+    "echo",
 }
 
 
@@ -56,6 +58,7 @@ class Fault:
     corrupt: str | None = None
     times: int | None = None
     rate: float | None = None
+    echo: bool = False
     hits: int = field(default=0)
 
     def headers(self) -> dict[str, str]:

@@ -44,6 +44,10 @@ _MAX_LINE = 65536
 _MAX_HEADERS = 100
 
 
+class ProxyURLError(ValueError):
+    """A proxy URL we cannot use, said in our words (urllib's may quote the URL, credentials and all)."""
+
+
 @dataclass(frozen=True)
 class Answer:
     status: int
@@ -67,7 +71,7 @@ class Endpoint:
         if proxy:
             p = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
             if p.scheme != "http":
-                raise ValueError(
+                raise ProxyURLError(
                     f"the proxy for {self.host} is a {p.scheme}:// URL; give its http:// address (the "
                     "connection to Pendo through it is TLS either way)"
                 )
@@ -236,7 +240,10 @@ def _read_answer(reader: IO[bytes]) -> tuple[Answer, bool]:
     if "chunked" in framing:
         data = _read_chunked(reader)
     elif "content-length" in headers:
-        length = int(headers["content-length"])
+        value = headers["content-length"]
+        if not (value.isascii() and value.isdigit()):
+            raise http.client.HTTPException(f"an invalid Content-Length: {value[:20]!r}")
+        length = int(value)
         data = reader.read(length)
         if len(data) < length:
             raise http.client.IncompleteRead(data, length - len(data))
@@ -277,6 +284,8 @@ def _read_chunked(reader: IO[bytes]) -> bytes:
             size = int(line.split(b";", 1)[0], 16)
         except ValueError:
             raise http.client.IncompleteRead(b"".join(chunks)) from None
+        if size < 0:
+            raise http.client.IncompleteRead(b"".join(chunks))
         if size == 0:
             break
         chunk = reader.read(size + 2)  # the chunk and its CRLF

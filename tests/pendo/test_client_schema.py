@@ -12,6 +12,7 @@ import pytest
 from pendo_sync.errors import ConfigError, PendoAuthError, PendoError
 from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.faults import parse_faults
 from pendo_sync.pendo.schema import PendoField
 from pendo_sync.settings import PendoSettings, Secret
 
@@ -138,3 +139,26 @@ def test_an_https_proxy_url_is_a_configuration_error_with_the_fix(monkeypatch: p
     with pytest.raises(ConfigError) as raised:
         client_for("https://app.pendo.io")
     assert "give its http:// address" in str(raised.value) and "pr0xy-pw" not in str(raised.value)
+
+
+def test_a_malformed_proxy_url_is_refused_without_quoting_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    use_proxy(monkeypatch, "https", "http://bob:s3cr3t/pw@proxy.example:3128")  # "/" in the password
+    with pytest.raises(ConfigError, match="not a valid URL") as raised:
+        client_for("https://app.pendo.io")
+    assert "s3cr3t" not in str(raised.value)
+
+
+def test_a_schema_nested_deeper_than_python_recurses_is_a_pendo_error() -> None:
+    with canned(200, b"[" * 100_000) as url, pytest.raises(PendoError, match="not a JSON object"):
+        client_for(url).get_schema("visitor")
+
+
+def test_an_answer_that_echoes_the_request_has_the_key_masked(emu: Emulator) -> None:
+    """A proxy or server that sends the request back would otherwise quote the key in our reasons."""
+    emu.faults.set(parse_faults([{"match": "/api/v1/metadata", "status": 400, "echo": True}]))
+    client = client_for(emu.url)
+    with pytest.raises(PendoError) as raised:
+        client.get_schema("visitor")
+    assert "x-pendo-integration-key: ********" in str(raised.value) and KEY not in str(raised.value)
+    [outcome] = client.post_metadata("visitor", "custom", [{"visitorId": "u1"}], ["u1"], create=False)
+    assert outcome.outcome == "rejected" and "********" in outcome.reason and KEY not in outcome.reason

@@ -289,3 +289,17 @@ def test_an_https_proxy_url_is_refused_with_the_fix() -> None:
 def test_an_endpoint_shows_no_proxy_credentials() -> None:
     endpoint = Endpoint("https://app.pendo.io", "http://alice:pw@proxy.example:3128")
     assert "pw" not in repr(endpoint) and "alice" not in repr(endpoint)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: abc\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\nok",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nok\r\n0\r\n\r\n",
+    ],
+)
+def test_a_malformed_frame_is_a_read_error_urllib3_retries(answer: bytes) -> None:
+    with serving(answering(answer)) as (address, _), pytest.raises(ProtocolError) as raised:
+        connections(address).request("POST", f"http://{address}/data/track", b"{}", "")
+    assert Retry(read=1)._is_read_error(raised.value)

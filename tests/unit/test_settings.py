@@ -52,3 +52,34 @@ def test_secrets_never_print() -> None:
     for text in (repr(settings), str(settings), f"{settings.integration_key}", repr(Secret("x"))):
         assert "sentinel" not in text
     assert settings.integration_key.reveal() == "sentinel-key-123"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PENDO_INTEGRATION_KEY", "sentinel\u2013key"),  # a typographic dash pasted with the key
+        ("PENDO_INTEGRATION_KEY", "sentinel\r\nX-Injected: 1"),
+        ("PENDO_TRACK_EVENT_SECRET", "track secret"),
+    ],
+)
+def test_a_secret_that_cannot_go_in_a_header_is_refused_by_name(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings_from_env({**KEY, variable: value})
+    message = str(raised.value)
+    assert variable in message and "cannot go in an HTTP header" in message
+    assert "sentinel" not in message and "secret" not in message.replace("SECRET", "")
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("http://127.0.0.1:99999", "not a valid URL"),
+        ("http://127.0.0.1:abc", "not a valid URL"),
+        ("http://[::1", "not a valid URL"),
+        ("http://bob:s3cr3t@127.0.0.1:8080", "holds credentials"),
+    ],
+)
+def test_a_bad_base_url_is_a_config_error_that_quotes_no_credentials(url: str, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem) as raised:
+        settings_from_env({**KEY, "PENDO_BASE_URL": url})
+    assert "PENDO_BASE_URL" in str(raised.value) and "s3cr3t" not in str(raised.value)
