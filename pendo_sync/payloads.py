@@ -7,13 +7,10 @@ UTC), decimals as numbers, everything else as-is or text.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, NamedTuple, Union
 
-from pendo_sync.coercion import coercer, epoch_ms, json_value
+from pendo_sync.coercion import coercer, json_value, to_time
 
 ID_FIELD = {"visitor": "visitorId", "account": "accountId"}
 Body = Union[dict[str, Any], str]  # a request body built here, or its JSON text as the warehouse rendered it
@@ -109,29 +106,15 @@ def track_event(
 
 
 def timestamp_ms(raw: Any, column: str) -> int:
-    """Epoch milliseconds from a timestamp, a date, epoch seconds or milliseconds, or ISO-8601 text.
-
-    Numbers below 1e11 are read as seconds (1e11 s is the year 5138; 1e11 ms is 1973).
-    """
+    """Epoch milliseconds, read as a metadata `time` field is (coercion.to_time): a timestamp, a date,
+    epoch seconds or milliseconds, or ISO-8601 text, within the years 1 to 9999. An event is sent once,
+    so a value out of that range (epoch micro- or nanoseconds, say) is rejected, never sent as a date."""
     if raw is None:
         raise RowRejected(f"timestamp column '{column}' is null")
-    if isinstance(raw, datetime):
-        return epoch_ms(raw)
-    if isinstance(raw, date):
-        return epoch_ms(datetime(raw.year, raw.month, raw.day))
-    if isinstance(raw, (int, float, Decimal)) and not isinstance(raw, bool):
-        number = float(raw)
-        if not math.isfinite(number):
-            raise RowRejected(f"timestamp column '{column}' value {_show(raw)} is not a time")
-        return int(number * 1000) if abs(number) < 1e11 else int(number)
-    if isinstance(raw, str):
-        try:
-            return epoch_ms(datetime.fromisoformat(raw.strip().replace("Z", "+00:00")))
-        except ValueError:
-            pass
-    raise RowRejected(
-        f"timestamp column '{column}' value {_show(raw)} is not a timestamp, date, epoch or ISO-8601"
-    )
+    try:
+        return to_time(raw)
+    except ValueError as exc:
+        raise RowRejected(f"timestamp column '{column}' value {_show(raw)}: {exc}") from None
 
 
 def _object(pairs: Sequence[tuple[str, str, Any]]) -> dict[str, Any]:

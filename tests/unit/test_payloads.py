@@ -10,14 +10,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pendo_sync.coercion import epoch_ms
 from pendo_sync.payloads import (
     RowRejected,
-    epoch_ms,
     json_value,
     mapped_field,
     metadata_entry,
     metadata_values,
     record_id,
+    timestamp_ms,
 )
 
 
@@ -64,3 +65,27 @@ def test_epoch_ms_matches_python_for_naive_utc(value: datetime) -> None:
 def test_decimals_keep_their_value(value: Decimal) -> None:
     converted = json_value(value)
     assert converted == (int(value) if value == value.to_integral_value() else float(value))
+
+
+@given(st.integers(min_value=10**11, max_value=253_402_300_799_999))
+def test_an_event_timestamp_in_epoch_milliseconds_is_sent_as_it_is(ms: int) -> None:
+    assert timestamp_ms(ms, "ts") == ms
+    assert timestamp_ms(Decimal(ms), "ts") == ms
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [1_767_225_600_123_456, 1_767_225_600_123_456_789, 1e300, -1e18, float("nan"), True, "soon"],
+    ids=["epoch-us", "epoch-ns", "1e300", "-1e18", "nan", "bool", "text"],
+)
+def test_an_event_timestamp_that_is_no_date_in_range_rejects_the_row(raw: object) -> None:
+    """An event is sent once: a value read as a date in the year 57,900 could never be corrected."""
+    with pytest.raises(RowRejected, match="timestamp column 'ts' value"):
+        timestamp_ms(raw, "ts")
+
+
+def test_event_timestamps_read_seconds_dates_and_iso_text() -> None:
+    assert timestamp_ms(1_767_225_600, "ts") == 1_767_225_600_000
+    assert timestamp_ms(1.001, "ts") == 1001  # as written, not its binary value
+    assert timestamp_ms(date(2026, 1, 1), "ts") == 1_767_225_600_000
+    assert timestamp_ms("2026-01-01T00:00:00Z", "ts") == 1_767_225_600_000
