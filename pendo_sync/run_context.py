@@ -100,6 +100,11 @@ class StateWriter:
             self._store.record(write)
         except BaseException as exc:  # handed to the main thread at its next submit or flush
             self._error = self._error or exc
+            failure: BaseException | None = exc
+        else:
+            failure = None
+        for gate in write.gates:
+            gate.open(failure)
 
 
 @dataclass

@@ -3,19 +3,22 @@
 A batch is the rows of one fetched chunk and the requests they need. Requests run on a bounded pool
 (the warehouse read of the next chunk overlaps them); when every request of a batch has been answered,
 the rows Pendo acknowledged go into state in one transaction and the rest are recorded with their reason.
-A row's hash is never written before Pendo's answer for it is in, which is what makes a kill safe.
+A row's hash is never written before Pendo's answer for it is in, and a row that had state loses its
+old hash before it is sent (a kill, or an answer lost, must not leave a hash that a model changing back
+would match while Pendo holds the value sent): that is what makes a kill safe.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from pendo_sync.pendo.responses import REJECTED, UPDATED, RowOutcome
+from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED, RowOutcome
 from pendo_sync.report import SEVERITY, ModelResult, RowProblem
 from pendo_sync.run_context import RunContext
-from pendo_sync.state import StateWrite
+from pendo_sync.state import Gate, StateWrite
 
 UNSENT = "unsent"
 
@@ -88,6 +91,14 @@ class Batch:
             result.problems.append(RowProblem(None, "*", REJECTED, reason))
 
 
+def _after(gate: Gate, send: Callable[[], list[RowOutcome]]) -> Callable[[], list[RowOutcome]]:
+    def gated() -> list[RowOutcome]:
+        gate.wait()
+        return send()
+
+    return gated
+
+
 class BatchSender:
     def __init__(self, ctx: RunContext, model_id: str, result: ModelResult) -> None:
         self.ctx, self.model_id, self.result = ctx, model_id, result
@@ -102,27 +113,64 @@ class BatchSender:
             try:
                 for batch in batches:
                     self.result.changed += batch.rows
+                    gate = self._forget_before_sending(batch)
                     batch.remaining = len(batch.requests)
                     for request in batch.requests:
-                        self.inflight[pool.submit(request.send)] = (batch, request)
+                        send = request.send if gate is None else _after(gate, request.send)
+                        self.inflight[pool.submit(send)] = (batch, request)
                     self._finish_if_done(batch)
                     while len(self.inflight) > 2 * self.ctx.client.in_flight_goal(endpoints):
                         self._drain()
                 while self.inflight:
                     self._drain()
-            except BaseException:
-                for future in self.inflight:
-                    future.cancel()
+            except BaseException as exc:
+                self._abandon(exc)
                 raise
             finally:
                 self.ctx.progress.clear()
                 self.ctx.writer.flush()
 
+    def _forget_before_sending(self, batch: Batch) -> Gate | None:
+        """Delete the old state of the batch's rows that had some; the gate its requests wait on opens
+        once that is committed.
+
+        Once a changed row is sent, what Pendo holds is unknown until it answers. Were its old hash kept
+        and the answer lost (or the run killed), a model changed back to the old values would match it,
+        and Pendo would keep the value sent. Without state the row is new next run, and sent again.
+        Only the requests wait, on the writer: reading goes on, and deletes queued together share one
+        transaction. New rows (all of a first sync) need none.
+        """
+        if not batch.replaced or not batch.requests:
+            return None  # nothing sent: the batch's own write deletes them
+        gate = Gate()
+        self.ctx.writer.submit(StateWrite(self.model_id, self.ctx.run_id, {}, batch.replaced, {}, [gate]))
+        batch.replaced = {}
+        return gate
+
+    def _abandon(self, exc: BaseException) -> None:
+        """The run stops: every row of a batch still waiting is reported by id and recorded as failed (to
+        be sent next run) next to what Pendo did acknowledge, unless state itself is what failed."""
+        reason = f"not answered before the run stopped ({exc or type(exc).__name__}); sent again next run"
+        waiting = list(self.inflight.items())
+        self.inflight.clear()
+        batches: dict[int, Batch] = {}
+        for future, (batch, request) in waiting:
+            future.cancel()
+            answered = future.done() and not future.cancelled() and future.exception() is None
+            failed = [RowOutcome(i, FAILED, reason) for i in request.ids]
+            batch.answer(request, future.result() if answered else failed)
+            batches[id(batch)] = batch
+        for batch in batches.values():
+            with contextlib.suppress(Exception):  # the writer may be what failed; state stays behind
+                self._finish_if_done(batch)
+
     def _drain(self) -> None:
         done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
         for future in done:
-            batch, request = self.inflight.pop(future)
-            batch.answer(request, future.result())
+            batch, request = self.inflight[future]
+            outcomes = future.result()  # if it raises, the request stays for _abandon to report
+            del self.inflight[future]
+            batch.answer(request, outcomes)
             self._finish_if_done(batch)
 
     def _finish_if_done(self, batch: Batch) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
@@ -24,6 +25,23 @@ from pendo_sync.warehouse import Warehouse
 STATE_NODE = "model.pendo_sync.pendo_sync_state"
 
 
+class Gate:
+    """What a request waits on until a state write it depends on is committed; raises if it failed."""
+
+    def __init__(self) -> None:
+        self._done = threading.Event()
+        self._error: BaseException | None = None
+
+    def open(self, error: BaseException | None = None) -> None:
+        self._error = error
+        self._done.set()
+
+    def wait(self) -> None:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+
+
 @dataclass
 class StateWrite:
     """What one or more answered batches of a model leave in state: one transaction's worth."""
@@ -31,11 +49,13 @@ class StateWrite:
     model_id: str
     run_id: str
     acknowledged: dict[str, list[tuple[str, str | None]]]  # by group: (key, hash) Pendo acknowledged
-    replaced: dict[str, set[str]]  # by group: keys that already had state (their old row is deleted)
+    replaced: dict[str, set[str]]  # by group: keys that had state (their old row is deleted)
     problems: dict[str, list[RowOutcome]]  # by group: rows that did not land
+    gates: list[Gate] = field(default_factory=list)  # opened once this write is committed
 
     def absorb(self, other: StateWrite) -> None:
         """Take in a later write of the same model (keys are unique in a model: no key is in both)."""
+        self.gates.extend(other.gates)
         for group, rows in other.acknowledged.items():
             self.acknowledged.setdefault(group, []).extend(rows)
         for group, problems in other.problems.items():
@@ -101,25 +121,23 @@ class StateStore:
         """Store what Pendo acknowledged (per group, key and hash) and the rows that did not land, with
         their reasons, in one transaction.
 
-        Only keys in `write.replaced` had state, so only their old rows are deleted: a first sync only
-        inserts.
+        Only keys in `write.replaced` had state, so only their old rows are deleted (a first sync only
+        inserts), acknowledged or not: a row sent and not acknowledged may or may not have reached Pendo,
+        so its old hash no longer says what Pendo holds. A write with nothing but `replaced` is the one
+        sender.py makes before sending rows that had state.
         """
         now = _now()
         state = self.table(sql.STATE)
         columns = ("model_id", "pendo_group", "synced_at", "run_id", "record_key", "row_hash")
         statements: list[sql.Statement] = []
-        for group, rows in write.acknowledged.items():
-            if not rows:
-                continue
-            keys = [k for k, _ in rows]
-            replaced = write.replaced.get(group, ())
-            stale = [k for k in keys if k in replaced]
+        for group, stale in write.replaced.items():
             if stale:
-                statements += sql.delete_keys(state, write.model_id, group, stale, self.dialect)
-            hashes = [h for _, h in rows]
-            statements += sql.bulk_insert(
-                state, columns, [write.model_id, group, now, write.run_id], [keys, hashes], self.dialect
-            )
+                statements += sql.delete_keys(state, write.model_id, group, sorted(stale), self.dialect)
+        for group, rows in write.acknowledged.items():
+            if rows:
+                keys, hashes = [k for k, _ in rows], [h for _, h in rows]
+                constants = [write.model_id, group, now, write.run_id]
+                statements += sql.bulk_insert(state, columns, constants, [keys, hashes], self.dialect)
         statements += self._outcome_statements(write, now)
         if statements:
             self.warehouse.execute(statements)

@@ -6,7 +6,8 @@ per-request cost was most of an event sync (docs/decisions/0008). Proxies and CA
 the environment as `requests` reads them. Retries (429 honouring Retry-After, 408, 5xx, dropped
 connections) follow urllib3's `Retry` policy (pacing.PendoRetry), driven here as urllib3 drives it;
 pacing.py adapts the rate per endpoint and gives up when Pendo stays unusable. A bulk request Pendo
-rejects whole (400) is split in halves until the bad rows are isolated, so one bad row costs only itself.
+rejects whole (400, 413), or answers with errors naming no row, is split in halves until the bad rows
+are isolated, so one bad row costs only itself.
 Errors name headers, never their values, so the key cannot leak through a message.
 """
 
@@ -38,7 +39,14 @@ from pendo_sync.pendo.pacing import (
     PendoRetry,
     retry_policy,
 )
-from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome, parse_bulk_response, snippet
+from pendo_sync.pendo.responses import (
+    FAILED,
+    REJECTED,
+    UNATTRIBUTED,
+    RowOutcome,
+    parse_bulk_response,
+    snippet,
+)
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.pendo.transport import Answer, Connections, Endpoint, ProxyURLError
 from pendo_sync.settings import PendoSettings, Secret
@@ -100,7 +108,8 @@ class PendoClient:
     ) -> list[RowOutcome]:
         """One bulk request; the ids Pendo did not update, with their outcome and reason, in order (see
         responses.py). Every other id was updated. A body over `max_bytes` is sent in halves (as is a batch
-        Pendo rejects whole with a 400, until the bad rows are isolated).
+        Pendo refuses whole with a 400 or 413, or answers with errors naming no row, until the bad rows
+        are isolated).
 
         Raises PendoAuthError on a refused key and PendoUnavailable when the retry budget is spent.
         """
@@ -131,10 +140,14 @@ class PendoClient:
             )
         except HTTPError as exc:
             return [RowOutcome(i, FAILED, _no_answer(exc)) for i in ids]
-        if response.status == 400 and len(ids) > 1:
-            log.debug("Pendo rejected a batch of %d whole; splitting it to isolate the bad rows", len(ids))
+        if response.status in (400, 413) and len(ids) > 1:  # 413: too large, maybe for a proxy in between
+            log.debug("Pendo refused a batch of %d whole; splitting it to isolate the bad rows", len(ids))
             return in_halves()
-        return parse_bulk_response(response.status, response.data, ids)
+        outcomes = parse_bulk_response(response.status, response.data, ids)
+        if len(ids) > 1 and any(o.reason.startswith(UNATTRIBUTED) for o in outcomes):
+            log.debug("Pendo named no rows for its errors in a batch of %d; splitting it", len(ids))
+            return in_halves()  # resending the rows Pendo updated is harmless: the values are the same
+        return outcomes
 
     def get_schema(self, kind: str) -> KindSchema:
         """`GET /api/v1/metadata/schema/{kind}`; PendoError when Pendo gives no readable schema."""

@@ -263,6 +263,9 @@ class Emulator:
         self._state = _State()
         self.faults = FaultPlan()
         self._unknown_field = "accept"
+        # pendo-api.md leaves the shape of `errors` entries open: with this, each is the bare message, naming
+        # no row, as some of Pendo's answers are reported to be
+        self.bare_errors = False
         self.peak_in_flight = 0  # most requests it was answering at once: what a client really had in flight
         self._in_flight = 0
         self._flight_lock = threading.Lock()
@@ -472,13 +475,13 @@ class Emulator:
         if unknown and self._unknown_field == "reject400":
             raise _bad(f"unknown field(s): {', '.join(unknown)}")
         missing: list[str] = []
-        errors: list[dict[str, str]] = []
+        errors: list[Any] = []
         for record_id, values in rows:
             problem = self._apply_row(kind, group, record_id, values, create)
             if problem is _MISSING:
                 missing.append(record_id)
             elif problem is not None:
-                errors.append({ID_KEYS[kind]: record_id, "error": problem})
+                errors.append(problem if self.bare_errors else {ID_KEYS[kind]: record_id, "error": problem})
         failed = len(missing) + len(errors)
         result = {"total": len(rows), "updated": len(rows) - failed, "failed": failed}
         return _json(200, {**result, "missing": missing, "errors": errors})
@@ -578,8 +581,12 @@ class Emulator:
 
     def _settings(self, req: _Request, params: tuple[str, ...]) -> _Response:
         body = _json_body(req)
-        if not isinstance(body, dict) or not set(body) <= {"unknown_field"}:
-            raise _bad("settings must be an object with optional unknown_field")
+        if not isinstance(body, dict) or not set(body) <= {"unknown_field", "bare_errors"}:
+            raise _bad("settings must be an object with optional unknown_field and bare_errors")
+        if "bare_errors" in body:
+            if not isinstance(body["bare_errors"], bool):
+                raise _bad("bare_errors must be true or false")
+            self.bare_errors = body["bare_errors"]
         if "unknown_field" in body:
             try:
                 self.unknown_field = body["unknown_field"]

@@ -15,6 +15,9 @@ from typing import Any, NamedTuple
 UPDATED, MISSING, REJECTED, FAILED = "updated", "missing", "rejected", "failed"
 _ID_KEYS = ("visitorId", "accountId", "id", "recordId")
 _SNIPPET = 200
+# The reason of rows in a batch Pendo reported errors for without naming rows: client.py sends such a
+# batch again in halves, until each error names its row.
+UNATTRIBUTED = "Pendo reported errors it did not attribute to a row"
 
 
 class RowOutcome(NamedTuple):  # a tuple: one is made per row, and a dataclass costs 3x to make
@@ -54,9 +57,12 @@ def _attribute(data: dict[str, Any], ids: Sequence[str]) -> list[RowOutcome]:
             unattributed += 1
         else:
             rejected[record_id] = _error_text(entry)
+    if unattributed and len(ids) == 1 and not missing and not rejected:  # a batch of one: it is this row's
+        rejected[ids[0]] = "; ".join(_error_text(e) for e in error_entries)
+        unattributed = 0
     candidates = [i for i in ids if i not in missing and i not in rejected]
     if unattributed:
-        reason = f"Pendo reported {unattributed} error(s) it did not attribute to a row"
+        reason = f"{UNATTRIBUTED}: {unattributed}"
     elif updated != len(candidates):
         reason = f"Pendo's counts do not add up (updated={updated}, expected {len(candidates)})"
     else:

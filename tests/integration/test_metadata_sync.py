@@ -86,6 +86,43 @@ def test_exactly_the_changed_rows_are_sent(project: Project, emulator: Emulator)
     assert_pendo_holds_visitors(project, emulator)
 
 
+@pytest.mark.parametrize(
+    ("fault", "args"),
+    [
+        ({"corrupt": "bad_counts", "times": 1}, ()),  # the row is reported failed
+        ({"drop": "after"}, ("--retry-budget", "1")),  # the run gives up with the batch unanswered
+    ],
+    ids=["answer-unreadable", "answers-lost"],
+)
+def test_a_change_pendo_may_hold_is_resent_when_the_model_changes_back(
+    project: Project, emulator: Emulator, fault: dict[str, Any], args: tuple[str, ...]
+) -> None:
+    """Pendo applied the new value but no answer counted it: the old hash must not stay in state, or a
+    model changed back to the old value would match it while Pendo keeps the new one."""
+    assert project.sync(emulator).exit_code == 0
+    original = project.seed_rows("visitors")
+    changed = [dict(row) for row in original]
+    changed[0]["plan"] = "scale"
+    project.write_seed("visitors", changed)
+    project.rebuild()
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor/custom", **fault}]))
+    failed = project.sync(emulator, *args)
+    assert failed.exit_code != 0, failed.output
+    visitors = next(m for m in project.results()["models"] if m["model"] == "pendo_visitors")
+    assert [(p["id"], p["outcome"]) for p in visitors["problems"]] == [(original[0]["user_id"], "failed")]
+    record = pendo_record(emulator, "visitor", original[0]["user_id"])
+    assert record is not None and record["custom"]["plan_tier"] == "scale"  # applied all the same
+
+    emulator.faults.set([])
+    project.write_seed("visitors", original)
+    project.rebuild()
+    reverted = project.sync(emulator)
+
+    assert reverted.exit_code == 0, reverted.output
+    assert "[10 rows, 1 changed, 1 sent: 1 updated" in reverted.output
+    assert_pendo_holds_visitors(project, emulator)
+
+
 def test_missing_records_are_reported_and_retried_until_pendo_has_them(
     project: Project, pendo_schema: dict[str, Any]
 ) -> None:

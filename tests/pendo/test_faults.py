@@ -143,6 +143,22 @@ def test_a_batch_rejected_whole_is_split_until_the_bad_row_is_isolated(emulator:
     assert emulator.record("visitor", "v7")["custom"] == {"plan": "pro"}  # type: ignore[index]
 
 
+def test_errors_naming_no_row_split_the_batch_until_each_names_its_row(emulator: Emulator) -> None:
+    emulator.bare_errors = True  # {"errors": ["..."]}: which row Pendo means is left open
+    entries = [dict(e) for e in ENTRIES]
+    entries[2] = {"visitorId": "v2", "values": {"plan": 42}}  # a number for a string field
+    result = client_for(emulator).post_metadata("visitor", "custom", entries, IDS, create=False)
+    assert [(o.record_id, o.outcome) for o in result] == [("v2", REJECTED)]
+    assert "string" in result[0].reason
+    assert all(emulator.record("visitor", i)["custom"] == {"plan": "pro"} for i in IDS if i != "v2")  # type: ignore[index]
+
+
+def test_a_413_splits_the_batch_like_a_400(emulator: Emulator) -> None:
+    faults(emulator, {"match": BULK, "status": 413, "times": 1})
+    assert post(client_for(emulator)) == [UPDATED] * 8
+    assert [r["rows"] for r in emulator.requests_log if r["path"] == BULK] == [8, 4, 4]
+
+
 def test_a_batch_over_its_byte_limit_is_sent_in_halves_and_every_row_lands(emulator: Emulator) -> None:
     body = json_array(ENTRIES)
     limit = len(body) // 3  # the whole batch and its halves are over it; its quarters are not

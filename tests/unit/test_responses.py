@@ -7,7 +7,15 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pendo_sync.pendo.responses import FAILED, MISSING, REJECTED, UPDATED, RowOutcome, parse_bulk_response
+from pendo_sync.pendo.responses import (
+    FAILED,
+    MISSING,
+    REJECTED,
+    UNATTRIBUTED,
+    UPDATED,
+    RowOutcome,
+    parse_bulk_response,
+)
 
 IDS = ["a", "b", "c"]
 
@@ -50,7 +58,14 @@ def test_errors_as_bare_ids_reject_their_rows() -> None:
 
 
 def test_unattributable_error_leaves_every_other_row_unacknowledged() -> None:
-    assert outcomes(200, {"updated": 2, "errors": ["something broke"]}) == [FAILED] * 3
+    result = every_row(200, json.dumps({"updated": 2, "errors": ["something broke"]}).encode())
+    assert [o.outcome for o in result] == [FAILED] * 3
+    assert result[0].reason.startswith(UNATTRIBUTED)  # the client splits such a batch
+
+
+def test_an_error_naming_no_row_in_a_batch_of_one_rejects_that_row() -> None:
+    [result] = every_row(200, json.dumps({"updated": 0, "errors": ["bad value"]}).encode(), ["a"])
+    assert result == RowOutcome("a", REJECTED, 'rejected by Pendo: "bad value"')
 
 
 def test_counts_that_do_not_add_up_acknowledge_nothing() -> None:
