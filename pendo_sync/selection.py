@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import Manifest, ModelNode
-from pendo_sync.warehouse import DbtTarget
+from pendo_sync.warehouse import DbtTarget, dbt_reason
 
 _BARE_WORD = re.compile(r"[A-Za-z0-9_]+")
 SYNTAX_DOCS = "https://docs.getdbt.com/reference/node-selection/syntax"
@@ -154,5 +154,4 @@ def list_models(selection: Selection, target: DbtTarget, target_path: str) -> li
 def _reason(exc: BaseException | None) -> str:
     if exc is None:
         return "dbt reported a failure (rerun `dbt ls` with the same flags to see it)"
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
+    return dbt_reason(exc)

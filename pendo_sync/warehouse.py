@@ -13,6 +13,7 @@ import contextlib
 import gc
 import itertools
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -116,7 +117,7 @@ class Warehouse:
         except Exception as exc:
             if _is_missing_relation(exc):
                 return None
-            raise WarehouseError(f"Could not read the columns of {relation}: {_reason(exc)}") from None
+            raise WarehouseError(f"Could not read the columns of {relation}: {dbt_reason(exc)}") from None
         finally:
             self._end(handle, cursor, commit=False)
 
@@ -128,7 +129,7 @@ class Warehouse:
             cursor.execute(sql, list(params) if params else None)
             return [tuple(r) for r in cursor.fetchall()]
         except Exception as exc:
-            raise WarehouseError(f"The warehouse refused a query: {_reason(exc)}\n{sql}") from None
+            raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
         finally:
             self._end(handle, cursor, commit=True)
 
@@ -152,7 +153,7 @@ class Warehouse:
                     cursor.execute("rollback")
                 else:
                     handle.rollback()
-            raise WarehouseError(f"The warehouse refused a statement: {_reason(exc)}") from None
+            raise WarehouseError(f"The warehouse refused a statement: {dbt_reason(exc)}") from None
         finally:
             self._end(handle, cursor, commit=False)
 
@@ -169,7 +170,7 @@ class Warehouse:
             try:
                 cursor.execute(sql)
             except Exception as exc:
-                raise WarehouseError(f"The warehouse refused a query: {_reason(exc)}\n{sql}") from None
+                raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
             rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
             spilling = bool(rows) and self._stop_growth(cursor)  # an empty diff has nothing to write
             while rows:
@@ -205,10 +206,10 @@ class Warehouse:
         except Exception as exc:
             if "could not set lock on file" in str(exc).lower():
                 raise LockError(
-                    f"Another process has the DuckDB file open ({_reason(exc)}). DuckDB allows one writer: "
+                    f"Another process has the DuckDB file open ({dbt_reason(exc)}). DuckDB allows one writer: "
                     "wait for the other pendo-dbt or dbt run to finish, then rerun."
                 ) from None
-            raise WarehouseError(f"Could not connect to the warehouse: {_reason(exc)}") from None
+            raise WarehouseError(f"Could not connect to the warehouse: {dbt_reason(exc)}") from None
 
     def _end(self, handle: Any, cursor: Any, *, commit: bool) -> None:
         """End a statement. dbt-duckdb hands out one cursor per connection: closing it closes the connection."""
@@ -249,7 +250,7 @@ def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
         register_adapter(config, get_mp_context())
     except Exception as exc:
         raise ConfigError(
-            [f"dbt could not load the project/profile: {_reason(exc)} (profiles dir: {profiles_dir})"]
+            [f"dbt could not load the project/profile: {dbt_reason(exc)} (profiles dir: {profiles_dir})"]
         ) from None
     return get_adapter(config), config
 
@@ -266,7 +267,15 @@ def _is_missing_relation(exc: Exception) -> bool:
     return any(s in text for s in ("does not exist", "not found", "no such table", "undefinedtable"))
 
 
-def _reason(exc: BaseException) -> str:
-    """dbt errors put a heading ("Runtime Error") before the useful line; keep the last non-empty line."""
+_HEADING = re.compile(r"[A-Z][A-Za-z ]* Error")  # dbt's first line: "Runtime Error", "Parsing Error"
+_REASON_LIMIT = 600
+
+
+def dbt_reason(exc: BaseException) -> str:
+    """A dbt (or driver) error on one line: without dbt's heading, every other line kept (the cause is
+    often not the last: "no target named 'nope'. The valid target names ... are: - dev")."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
+    if len(lines) > 1 and _HEADING.fullmatch(lines[0]):
+        lines = lines[1:]
+    text = " ".join(lines) or type(exc).__name__
+    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 3] + "..."

@@ -118,3 +118,13 @@ def test_awkward_ids_and_values_are_sent_exactly(project: Project, emulator: Emu
         )
         assert response.status_code == 200, row["user_id"]
         assert response.json()["metadata"]["agent"]["email"] == row["email"]
+
+
+def test_a_target_the_profile_lacks_is_named_with_the_targets_it_has(
+    project: Project, emulator: Emulator
+) -> None:
+    result = project.sync(emulator, "--target", "nope")
+    assert result.exit_code == 2, result.output
+    assert "does not have a target named 'nope'" in result.output
+    assert "are: - " in result.output  # dbt's list of the valid targets, not only its last line
+    assert "Traceback" not in result.output and emulator.requests_log == []
