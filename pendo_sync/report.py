@@ -127,16 +127,20 @@ def problem_lines(result: ModelResult) -> list[str]:
         (REJECTED, "rejected (retried next run once fixed)"),
         (FAILED, "failed (no usable answer; retried next run)"),
     ):
-        rows = list({(p.id, p.reason): p for p in result.problems if p.outcome == outcome}.values())
-        ids = list(dict.fromkeys(p.id for p in rows))
+        problems = [p for p in result.problems if p.outcome == outcome]
+        rows = list({(p.id, p.reason): p for p in problems}.values())
         if not rows:
             continue
+        ids = list(dict.fromkeys(p.id for p in rows))
+        # a row is one id (its groups' problems are one row), but every row without an id is one
+        count = sum(1 for i in ids if i is not None) + sum(1 for p in problems if p.id is None)
         if outcome == MISSING:
-            shown = ", ".join(str(i) for i in ids[:_SHOWN])
+            listed = [str(i) for i in ids[:_SHOWN]]
         else:
-            shown = ", ".join(f"{p.id} ({p.reason})" for p in rows[:_SHOWN])
-        more = f" and {len(ids) - _SHOWN} more" if len(ids) > _SHOWN else ""
-        lines.append(f"  {len(ids)} {heading}: {shown}{more}")
+            listed = [f"{p.id} ({p.reason})" for p in rows[:_SHOWN]]
+        hidden = count - len(listed)
+        more = f" and {hidden} more" if hidden > 0 else ""
+        lines.append(f"  {count} {heading}: {', '.join(listed)}{more}")
     return lines
 
 
