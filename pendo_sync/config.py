@@ -308,19 +308,24 @@ class _Reader:
     def properties(self, raw: Any) -> tuple[tuple[str, str], ...]:
         if raw is None:
             return ()
-        if isinstance(raw, list) and all(isinstance(c, str) for c in raw):
-            pairs = [(c, c) for c in raw]
-        elif isinstance(raw, Mapping) and all(isinstance(c, str) for c in raw.values()):
-            pairs = [(str(k), v) for k, v in raw.items()]
+        fix = "write `properties: {plan: plan_column}` or `properties: [plan, amount]`"
+        if isinstance(raw, list):
+            entries = [(str(c), c, f"properties[{i}]") for i, c in enumerate(raw)]
+        elif isinstance(raw, Mapping):
+            entries = [(str(k), c, f"properties.{k}") for k, c in raw.items()]
         else:
             self.problem(
                 "properties",
                 f"must be a mapping property -> column or a list of columns, got {_type_name(raw)}",
-                "write `properties: {plan: plan_column}` or `properties: [plan, amount]`",
+                fix,
             )
             return ()
-        for name, _ in pairs:
-            self.pendo_name(f"properties.{name}", name, limit=_PROPERTY_MAX)
+        pairs = []
+        for name, column, key in entries:
+            if not isinstance(column, str) or not column.strip():
+                self.problem(key, f"must name a model column, got {_type_name(column)}", fix)
+            elif self.pendo_name(key, name, limit=_PROPERTY_MAX):
+                pairs.append((name, column))
         return tuple(pairs)
 
     def context(self, raw: Any) -> tuple[tuple[str, str], ...]:

@@ -135,6 +135,14 @@ def test_event_needs_exactly_one_name_source_and_valid_property_names() -> None:
     assert sum("Pendo's naming rules" in p for p in found) == 2
 
 
+def test_a_property_that_names_no_column_is_named_by_its_key() -> None:
+    event = {"object": "event", "event_id_column": "id", "visitor_id_column": "u", "timestamp_column": "t"}
+    found = problems_of(node("e", {**event, "event_name": "E", "properties": {"ok": "plan", "x": 3}}))
+    assert len(found) == 1 and "meta.pendo.properties.x: must name a model column, got int" in found[0]
+    found = problems_of(node("e", {**event, "event_name": "E", "properties": ["plan", {"x": "y"}]}))
+    assert len(found) == 1 and "meta.pendo.properties[1]: must name a model column, got a mapping" in found[0]
+
+
 def test_missing_columns_are_named_with_a_suggestion() -> None:
     (spec,) = parse_models([node("v", VISITOR)]).specs
     found = [str(p) for p in check_columns(spec, ["user_id", "emails", "plan"])]
