@@ -151,10 +151,27 @@ def parse_models(models: Iterable[ModelNode]) -> ParsedConfig:
     return ParsedConfig(tuple(specs), tuple(warnings))
 
 
-def check_columns(spec: SyncSpec, actual: Iterable[str]) -> list[Problem]:
-    """Problems for mapped columns the built model does not have (needs the warehouse's column list)."""
-    have = list(actual)
+_FLOATING = ("double", "float", "real")  # DOUBLE, FLOAT8, DOUBLE PRECISION, REAL, FLOAT4, ...
+
+
+def check_columns(spec: SyncSpec, actual: Iterable[tuple[str, str]]) -> list[Problem]:
+    """Problems for mapped columns the built model does not have, and for ids of a floating-point type
+    (needs the warehouse's columns and their types)."""
+    types = dict(actual)
+    have = list(types)
     problems = []
+    for key, column in _id_columns(spec):
+        data_type = types.get(column, "").lower()
+        if any(word in data_type for word in _FLOATING):
+            problems.append(
+                Problem(
+                    spec.model.name,
+                    key,
+                    f"column '{column}' is a {types[column]}: a floating-point id goes to Pendo as its "
+                    "text ('1e+20', '2.0', 'nan'), not as the id you mean",
+                    f"cast it to an integer or to text in the model (`cast({column} as bigint)`) and `dbt run` it",
+                )
+            )
     for column in spec.columns:
         if column not in have:
             near = difflib.get_close_matches(column, have, n=1)
@@ -168,6 +185,13 @@ def check_columns(spec: SyncSpec, actual: Iterable[str]) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _id_columns(spec: SyncSpec) -> list[tuple[str, str]]:
+    if isinstance(spec, MetadataSpec):
+        return [("id_column", spec.id_column)]
+    ids = [("event_id_column", spec.event_id_column), ("visitor_id_column", spec.visitor_id_column)]
+    return ids + ([("account_id_column", spec.account_id_column)] if spec.account_id_column else [])
 
 
 class _Reader:

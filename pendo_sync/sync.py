@@ -276,7 +276,7 @@ def check_models(
             )
         else:
             types[model.unique_id] = dict(columns)
-            problems.extend(check_columns(spec, [name for name, _ in columns]))
+            problems.extend(check_columns(spec, columns))
     if problems:
         raise ConfigError(problems)
     return relations, types

@@ -143,9 +143,21 @@ def test_a_property_that_names_no_column_is_named_by_its_key() -> None:
     assert len(found) == 1 and "meta.pendo.properties[1]: must name a model column, got a mapping" in found[0]
 
 
+def test_a_floating_point_id_column_is_refused_with_the_cast_to_make() -> None:
+    (spec,) = parse_models([node("v", VISITOR)]).specs
+    columns = [("user_id", "DOUBLE"), ("email", "VARCHAR"), ("plan", "VARCHAR")]
+    found = [str(p) for p in check_columns(spec, columns)]
+    assert len(found) == 1 and found[0].startswith("v: meta.pendo.id_column: column 'user_id' is a DOUBLE")
+    assert "cast(user_id as bigint)" in found[0]
+    assert check_columns(spec, [("user_id", "BIGINT"), ("email", "VARCHAR"), ("plan", "VARCHAR")]) == []
+
+
 def test_missing_columns_are_named_with_a_suggestion() -> None:
     (spec,) = parse_models([node("v", VISITOR)]).specs
-    found = [str(p) for p in check_columns(spec, ["user_id", "emails", "plan"])]
+    found = [
+        str(p)
+        for p in check_columns(spec, [("user_id", "VARCHAR"), ("emails", "VARCHAR"), ("plan", "VARCHAR")])
+    ]
     assert found == [
         "v: meta.pendo.columns: column 'email' is mapped but the built model has no such column. "
         "Fix: did you mean 'emails'? Correct the mapping, or add the column to the model and `dbt run` it"
