@@ -112,8 +112,8 @@ class BatchSender:
         with ThreadPoolExecutor(self.ctx.workers, thread_name_prefix="pendo-sync-http") as pool:
             try:
                 for batch in batches:
+                    gate = self._forget_before_sending(batch)  # raises if state failed: not counted
                     self.result.changed += batch.rows
-                    gate = self._forget_before_sending(batch)
                     batch.remaining = len(batch.requests)
                     for request in batch.requests:
                         send = request.send if gate is None else _after(gate, request.send)
@@ -150,6 +150,8 @@ class BatchSender:
     def _abandon(self, exc: BaseException) -> None:
         """The run stops: every row of a batch still waiting is reported by id and recorded as failed (to
         be sent next run) next to what Pendo did acknowledge, unless state itself is what failed."""
+        if not isinstance(exc, Exception):  # Ctrl-C: requests still retrying give up at their next try
+            self.ctx.client.health.stop()
         reason = f"not answered before the run stopped ({exc or type(exc).__name__}); sent again next run"
         waiting = list(self.inflight.items())
         self.inflight.clear()

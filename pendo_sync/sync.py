@@ -149,10 +149,16 @@ def _run_models(
             )
             report.models.append(result)
             model_id = spec.model.unique_id
-            _sync_model(spec, checks, ctx, relations[model_id], column_types[model_id], options, result)
-            emit(model_line(index, len(specs), result))
-            for line in problem_lines(result):
-                emit(line)
+            try:
+                _sync_model(spec, checks, ctx, relations[model_id], column_types[model_id], options, result)
+            except BaseException as exc:  # the run stops (Pendo unusable, Ctrl-C): report this model first
+                if result.status == "ok":
+                    result.status, result.message = "error", f"stopped: {exc or type(exc).__name__}"
+                raise
+            finally:
+                emit(model_line(index, len(specs), result))
+                for line in problem_lines(result):
+                    emit(line)
     finally:
         writer.close()
         store.finish_run(report.run_id, "success" if report.ok else "error", report.summary())

@@ -51,7 +51,12 @@ class Health:
     def __init__(self, budget: float) -> None:
         self.budget = budget
         self._failing_since: float | None = None
+        self._stopped = False
         self._lock = threading.Lock()
+
+    def stop(self) -> None:
+        """The run is stopping (Ctrl-C): every later check raises, so retries end at their next try."""
+        self._stopped = True
 
     def success(self) -> None:
         if self._failing_since is not None:  # healthy is the usual case: no lock to take per request
@@ -64,6 +69,8 @@ class Health:
                 self._failing_since = time.monotonic()
 
     def check(self) -> None:
+        if self._stopped:
+            raise PendoUnavailable("the run is stopping; rows not acknowledged are sent on the next run")
         since = self._failing_since  # one read of one reference: no lock needed
         if since is not None and time.monotonic() - since > self.budget:
             raise PendoUnavailable(

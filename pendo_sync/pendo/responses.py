@@ -57,7 +57,7 @@ def _attribute(data: dict[str, Any], ids: Sequence[str]) -> list[RowOutcome]:
             unattributed += 1
         else:
             rejected[record_id] = _error_text(entry)
-    if unattributed and len(ids) == 1 and not missing and not rejected:  # a batch of one: it is this row's
+    if unattributed and len(ids) == 1 and not missing and not rejected and updated != 1:  # this row's
         rejected[ids[0]] = "; ".join(_error_text(e) for e in error_entries)
         unattributed = 0
     candidates = [i for i in ids if i not in missing and i not in rejected]
@@ -76,6 +76,14 @@ def _attribute(data: dict[str, Any], ids: Sequence[str]) -> list[RowOutcome]:
         elif reason:
             outcomes.append(RowOutcome(record_id, FAILED, reason))
     return outcomes
+
+
+def unattributed_errors(body: bytes, ids: Sequence[str]) -> int:
+    """How many `errors` entries of an answer name no row of the batch (only asked of answers that
+    have some, so parsing the body again costs nothing in the usual case)."""
+    data = json.loads(body)
+    in_batch = set(ids)
+    return sum(1 for e in _as_list(data.get("errors")) if _entry_id(e, in_batch) is None)
 
 
 def _updated_count(data: dict[str, Any]) -> int | None:

@@ -110,6 +110,7 @@ def test_a_change_pendo_may_hold_is_resent_when_the_model_changes_back(
     assert failed.exit_code != 0, failed.output
     visitors = next(m for m in project.results()["models"] if m["model"] == "pendo_visitors")
     assert [(p["id"], p["outcome"]) for p in visitors["problems"]] == [(original[0]["user_id"], "failed")]
+    assert f"1 failed (no usable answer; retried next run): {original[0]['user_id']}" in failed.output
     record = pendo_record(emulator, "visitor", original[0]["user_id"])
     assert record is not None and record["custom"]["plan_tier"] == "scale"  # applied all the same
 

@@ -10,10 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pendo_sync.errors import ConfigError, PendoAuthError, PendoError
-from pendo_sync.pendo.client import ClientOptions, PendoClient
+from pendo_sync.pendo.client import ClientOptions, PendoClient, _masked
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
 from pendo_sync.pendo.schema import PendoField
+from pendo_sync.pendo.transport import Answer
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY = "test-key"
@@ -162,3 +163,12 @@ def test_an_answer_that_echoes_the_request_has_the_key_masked(emu: Emulator) -> 
     assert "x-pendo-integration-key: ********" in str(raised.value) and KEY not in str(raised.value)
     [outcome] = client.post_metadata("visitor", "custom", [{"visitorId": "u1"}], ["u1"], create=False)
     assert outcome.outcome == "rejected" and "********" in outcome.reason and KEY not in outcome.reason
+
+
+def test_a_secret_inside_another_is_masked_after_it() -> None:
+    settings = PendoSettings(
+        "http://127.0.0.1:9", "http://127.0.0.1:9", Secret("k-0123456789"), Secret("0123")
+    )
+    client = PendoClient(settings)
+    answer = Answer(400, {}, b"x-pendo-integration-key: k-0123456789")
+    assert _masked(answer, client._secrets).data == b"x-pendo-integration-key: ********"

@@ -153,6 +153,14 @@ def test_errors_naming_no_row_split_the_batch_until_each_names_its_row(emulator:
     assert all(emulator.record("visitor", i)["custom"] == {"plan": "pro"} for i in IDS if i != "v2")  # type: ignore[index]
 
 
+def test_a_batch_whose_every_row_has_an_unnamed_error_is_not_split(emulator: Emulator) -> None:
+    emulator.bare_errors = True  # halves would say the same: splitting would cost ~2n requests for nothing
+    entries = [{"visitorId": i, "values": {"plan": 42}} for i in IDS]
+    result = client_for(emulator).post_metadata("visitor", "custom", entries, IDS, create=False)
+    assert {o.outcome for o in result} == {FAILED} and len(result) == 8
+    assert bulk_requests(emulator) == 1
+
+
 def test_a_413_splits_the_batch_like_a_400(emulator: Emulator) -> None:
     faults(emulator, {"match": BULK, "status": 413, "times": 1})
     assert post(client_for(emulator)) == [UPDATED] * 8

@@ -125,3 +125,8 @@ def test_any_body_gives_one_outcome_per_row_and_never_raises(body: object, statu
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_raise(raw: bytes) -> None:
     assert len(every_row(200, raw)) == 3
+
+
+def test_an_unnamed_error_on_a_row_pendo_counted_updated_leaves_it_failed() -> None:
+    [result] = every_row(200, json.dumps({"updated": 1, "errors": ["deprecated field"]}).encode(), ["a"])
+    assert result.outcome == FAILED  # updated, or not? The answer does not say: resend, never assume
