@@ -152,7 +152,9 @@ class BatchSender:
         be sent next run) next to what Pendo did acknowledge, unless state itself is what failed."""
         if not isinstance(exc, Exception):  # Ctrl-C: requests still retrying give up at their next try
             self.ctx.client.health.stop()
-        reason = f"not answered before the run stopped ({exc or type(exc).__name__}); sent again next run"
+        reason = (
+            f"not answered before the run stopped ({str(exc) or type(exc).__name__}); sent again next run"
+        )
         waiting = list(self.inflight.items())
         self.inflight.clear()
         batches: dict[int, Batch] = {}

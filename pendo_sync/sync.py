@@ -153,7 +153,7 @@ def _run_models(
                 _sync_model(spec, checks, ctx, relations[model_id], column_types[model_id], options, result)
             except BaseException as exc:  # the run stops (Pendo unusable, Ctrl-C): report this model first
                 if result.status == "ok":
-                    result.status, result.message = "error", f"stopped: {exc or type(exc).__name__}"
+                    result.status, result.message = "error", f"stopped: {str(exc) or type(exc).__name__}"
                 raise
             finally:
                 emit(model_line(index, len(specs), result))
