@@ -16,7 +16,7 @@ UPDATED, MISSING, REJECTED, FAILED = "updated", "missing", "rejected", "failed"
 _ID_KEYS = ("visitorId", "accountId", "id", "recordId")
 _SNIPPET = 200
 # The reason of rows in a batch Pendo reported errors for without naming rows: client.py sends such a
-# batch again in halves, until each error names its row.
+# batch again in halves, until each error names its row (not when there are as many errors as rows).
 UNATTRIBUTED = "Pendo reported errors it did not attribute to a row"
 
 
