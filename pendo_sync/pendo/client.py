@@ -46,7 +46,6 @@ from pendo_sync.pendo.responses import (
     RowOutcome,
     parse_bulk_response,
     snippet,
-    unattributed_errors,
 )
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.pendo.transport import Answer, Connections, Endpoint, ProxyURLError
@@ -145,11 +144,7 @@ class PendoClient:
             log.debug("Pendo refused a batch of %d whole; splitting it to isolate the bad rows", len(ids))
             return in_halves()
         outcomes = parse_bulk_response(response.status, response.data, ids)
-        if (
-            len(ids) > 1
-            and any(o.reason.startswith(UNATTRIBUTED) for o in outcomes)
-            and unattributed_errors(response.data, ids) < len(ids)  # as many as rows: halves say the same
-        ):
+        if len(ids) > 1 and any(o.reason.startswith(UNATTRIBUTED) for o in outcomes):
             log.debug("Pendo named no rows for its errors in a batch of %d; splitting it", len(ids))
             return in_halves()  # resending the rows Pendo updated is harmless: the values are the same
         return outcomes

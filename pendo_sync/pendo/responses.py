@@ -15,8 +15,9 @@ from typing import Any, NamedTuple
 UPDATED, MISSING, REJECTED, FAILED = "updated", "missing", "rejected", "failed"
 _ID_KEYS = ("visitorId", "accountId", "id", "recordId")
 _SNIPPET = 200
-# The reason of rows in a batch Pendo reported errors for without naming rows: client.py sends such a
-# batch again in halves, until each error names its row (not when there are as many errors as rows).
+# The reason of rows in a batch Pendo reported fewer errors for than it has rows, naming none: client.py
+# sends such a batch again in halves, until each error names its row. With an error for every row,
+# halves would say the same, so those rows get another reason and are not split.
 UNATTRIBUTED = "Pendo reported errors it did not attribute to a row"
 
 
@@ -62,7 +63,11 @@ def _attribute(data: dict[str, Any], ids: Sequence[str]) -> list[RowOutcome]:
         unattributed = 0
     candidates = [i for i in ids if i not in missing and i not in rejected]
     if unattributed:
-        reason = f"{UNATTRIBUTED}: {unattributed}"
+        reason = (
+            f"{UNATTRIBUTED}: {unattributed}"
+            if unattributed < len(ids)
+            else f"Pendo reported an error for every row ({unattributed}) without naming any"
+        )
     elif updated != len(candidates):
         reason = f"Pendo's counts do not add up (updated={updated}, expected {len(candidates)})"
     else:
@@ -76,14 +81,6 @@ def _attribute(data: dict[str, Any], ids: Sequence[str]) -> list[RowOutcome]:
         elif reason:
             outcomes.append(RowOutcome(record_id, FAILED, reason))
     return outcomes
-
-
-def unattributed_errors(body: bytes, ids: Sequence[str]) -> int:
-    """How many `errors` entries of an answer name no row of the batch (only asked of answers that
-    have some, so parsing the body again costs nothing in the usual case)."""
-    data = json.loads(body)
-    in_batch = set(ids)
-    return sum(1 for e in _as_list(data.get("errors")) if _entry_id(e, in_batch) is None)
 
 
 def _updated_count(data: dict[str, Any]) -> int | None:
