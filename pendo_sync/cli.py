@@ -112,6 +112,15 @@ def pendo_location(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def allow_stale(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--allow-stale",
+        is_flag=True,
+        help="Sync a model even when its latest dbt run/build failed (target/run_results.json), from the "
+        "table that build left.",
+    )(fn)
+
+
 def fail_on_rejected(fn: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--fail-on-rejected",
@@ -227,6 +236,7 @@ def _skip_final_collection() -> None:
     type=click.FloatRange(1, 3600),
     help="Seconds to wait for one Pendo answer before retrying.",
 )
+@allow_stale
 @click.option(
     "--retry-budget",
     default=300.0,
@@ -247,6 +257,7 @@ def sync(
     max_rps: float,
     timeout: float,
     retry_budget: float,
+    allow_stale: bool,
     fail_on_rejected: RejectLimit,
 ) -> None:
     """Send what changed in the tagged models since the last successful sync."""
@@ -262,6 +273,7 @@ def sync(
         batch_size=batch_size,
         batch_bytes=batch_bytes,
         full_refresh=full_refresh,
+        allow_stale=allow_stale,
     )
     console = _console()
     progress = Progress(sys.stderr if console.log_format == "text" else None)
@@ -292,6 +304,7 @@ def sync(
     type=click.IntRange(0, 100),
     help="Example payloads shown per Pendo group (they hold real values).",
 )
+@allow_stale
 @fail_on_rejected
 @handle_errors
 def plan(
@@ -301,13 +314,19 @@ def plan(
     batch_size: int,
     full_refresh: bool,
     samples: int,
+    allow_stale: bool,
     fail_on_rejected: RejectLimit,
 ) -> None:
     """Dry run: what sync would send now, per model, group and field. Sends and writes nothing."""
     from pendo_sync.plan import run_plan
 
     options = dataclasses.replace(
-        dbt, pendo_url=pendo_url, region=region, batch_size=batch_size, full_refresh=full_refresh
+        dbt,
+        pendo_url=pendo_url,
+        region=region,
+        batch_size=batch_size,
+        full_refresh=full_refresh,
+        allow_stale=allow_stale,
     )
     console = _console()
     report = run_plan(options, console.info, console.record, samples=samples)
@@ -328,15 +347,16 @@ def _exit(totals: dict[str, int], statuses: list[str], limit: RejectLimit, conso
 def validate(dbt: SyncOptions) -> None:
     """Check every meta.pendo mapping in the manifest; with PENDO_INTEGRATION_KEY set, also check the
     mapped fields against Pendo's schema (read only). Never touches the warehouse."""
-    from pendo_sync.selection import nothing_selected
+    from pendo_sync.selection import NOTHING_TAGGED
     from pendo_sync.sync import check_pendo_schema, load_config
 
     _, parsed = load_config(dbt)
     console = _console()
     for warning in parsed.warnings:
         console.info(f"[WARNING] {warning}")
+    parsed.check()
     if not parsed.specs:
-        console.info(nothing_selected(dbt.selection))
+        console.info(NOTHING_TAGGED)
         return
     checked = ""
     if os.environ.get("PENDO_INTEGRATION_KEY"):
@@ -384,13 +404,14 @@ def exposures(
 ) -> None:
     """Write a dbt exposure declaring Pendo downstream of every synced model (for dbt docs and lineage)."""
     from pendo_sync.exposures import Owner, build_exposure, pendo_app_url, render, write_exposures
-    from pendo_sync.selection import nothing_selected
+    from pendo_sync.selection import NOTHING_TAGGED
     from pendo_sync.sync import load_config
 
     manifest, parsed = load_config(dbt)
+    parsed.check()
     console = _console()
     if not parsed.specs:
-        console.info(nothing_selected(dbt.selection) + " No exposure written.")
+        console.info(NOTHING_TAGGED + " No exposure written.")
         return
     url = pendo_app_url(region, os.environ)
     exposure = build_exposure(

@@ -31,6 +31,8 @@ _CONTEXT_KEYS = {
     "title": "title",
 }
 
+_CONTEXT_NAMES = {"ip": "ip", "userAgent": "user_agent", "url": "url", "title": "title"}
+
 _METADATA_KEYS = (
     "object",
     "id_column",
@@ -131,12 +133,19 @@ SyncSpec = Union[MetadataSpec, EventSpec]
 
 @dataclass(frozen=True)
 class ParsedConfig:
-    specs: tuple[SyncSpec, ...]
+    specs: tuple[SyncSpec, ...]  # the models whose meta.pendo is sound
     warnings: tuple[str, ...]
+    problems: tuple[Problem, ...] = ()  # of the others: reported with the column problems of these
+
+    def check(self) -> None:
+        """For commands that look no further than meta.pendo: its problems, all at once."""
+        if self.problems:
+            raise ConfigError(self.problems)
 
 
 def parse_models(models: Iterable[ModelNode]) -> ParsedConfig:
-    """Turn every tagged model into a spec, or raise one ConfigError listing every problem found."""
+    """Turn every tagged model into a spec, collecting every problem of every model (not raised here,
+    so the problems of the built relations can be reported in the same error)."""
     problems: list[Problem] = []
     warnings: list[str] = []
     specs: list[SyncSpec] = []
@@ -146,9 +155,24 @@ def parse_models(models: Iterable[ModelNode]) -> ParsedConfig:
         warnings.extend(reader.warnings)
         if spec is not None and not reader.failed:
             specs.append(spec)
-    if problems:
-        raise ConfigError(problems)
-    return ParsedConfig(tuple(specs), tuple(warnings))
+    return ParsedConfig(tuple(specs), tuple(warnings), tuple(problems))
+
+
+def near_misses(models: Iterable[ModelNode]) -> list[str]:
+    """Warnings for untagged models with a key under `meta` that looks meant as `pendo` (`pendoo`,
+    `Pendo`, `pendo_sync`): such a model is silently not synced, which a warning makes loud."""
+    warnings = []
+    for model in models:
+        if model.pendo is not None:
+            continue
+        for key in model.meta_keys:
+            lowered = key.lower()
+            if lowered.startswith("pendo") or difflib.get_close_matches(lowered, ["pendo"], cutoff=0.75):
+                warnings.append(
+                    f"{model.name}: meta.{key} is not read: pendo-dbt syncs models tagged with `meta.pendo` "
+                    f"(lowercase). Fix: rename `{key}:` to `pendo:` to sync this model"
+                )
+    return warnings
 
 
 _FLOATING = ("double", "float", "real")  # DOUBLE, FLOAT8, DOUBLE PRECISION, REAL, FLOAT4, ...
@@ -172,19 +196,37 @@ def check_columns(spec: SyncSpec, actual: Iterable[tuple[str, str]]) -> list[Pro
                     f"cast it to an integer or to text in the model (`cast({column} as bigint)`) and `dbt run` it",
                 )
             )
-    for column in spec.columns:
+    for key, column in column_keys(spec):
         if column not in have:
             near = difflib.get_close_matches(column, have, n=1)
             hint = f"did you mean '{near[0]}'?" if near else f"the model has: {', '.join(have)}"
             problems.append(
                 Problem(
                     spec.model.name,
-                    "columns",
+                    key,
                     f"column '{column}' is mapped but the built model has no such column",
                     f"{hint} Correct the mapping, or add the column to the model and `dbt run` it",
                 )
             )
     return problems
+
+
+def column_keys(spec: SyncSpec) -> list[tuple[str, str]]:
+    """(key path under meta.pendo, column) of every column a spec maps, as the user wrote the keys."""
+    if isinstance(spec, MetadataSpec):
+        return [("id_column", spec.id_column)] + [
+            (f"fields.{f.group}.{f.field}", f.column) for f in spec.fields
+        ]
+    keys = [
+        ("event_id_column", spec.event_id_column),
+        ("visitor_id_column", spec.visitor_id_column),
+        ("timestamp_column", spec.timestamp_column),
+    ]
+    keys += [(k, c) for k, c in (("event_name_column", spec.event_name_column),) if c]
+    keys += [(k, c) for k, c in (("account_id_column", spec.account_id_column),) if c]
+    keys += [(f"properties.{name}", column) for name, column in spec.properties]
+    keys += [(f"context.{_CONTEXT_NAMES[name]}", column) for name, column in spec.context]
+    return keys
 
 
 def _id_columns(spec: SyncSpec) -> list[tuple[str, str]]:
@@ -223,7 +265,12 @@ class _Reader:
         if obj == "event":
             self.unknown_keys(raw, _EVENT_KEYS)
             return self.event(raw)
-        self.problem("object", f"unknown object {obj!r}", "set `object:` to one of visitor, account, event")
+        objects = ("visitor", "account", "event")
+        near = difflib.get_close_matches(str(obj).strip().lower(), objects, n=1)
+        hint = f"did you mean `object: {near[0]}`? (lowercase) " if near else ""
+        self.problem(
+            "object", f"unknown object {obj!r}", f"{hint}set `object:` to one of {', '.join(objects)}"
+        )
         return None
 
     def unknown_keys(self, raw: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
@@ -386,7 +433,12 @@ class _Reader:
     def choice(self, raw: Mapping[str, Any], key: str, allowed: tuple[str, ...]) -> str:
         value = raw.get(key, allowed[0])
         if value not in allowed:
-            self.problem(key, f"unknown value {value!r}", f"use one of: {', '.join(allowed)}")
+            yaml = (
+                " (YAML reads an unquoted yes/no/on/off/true/false as a boolean)"
+                if isinstance(value, bool)
+                else ""
+            )
+            self.problem(key, f"unknown value {value!r}{yaml}", f"use one of: {', '.join(allowed)}")
             return allowed[0]
         return str(value)
 

@@ -27,12 +27,13 @@ class Problem:
     """One thing wrong in a model's configuration, phrased so the user can fix it without reading code."""
 
     model: str
-    key: str
+    key: str | None  # under meta.pendo ("": meta.pendo itself); None: not about the mapping
     message: str
     fix: str
 
     def __str__(self) -> str:
-        return f"{self.model}: meta.pendo.{self.key}: {self.message}. Fix: {self.fix}"
+        where = "" if self.key is None else f" meta.pendo{'.' if self.key else ''}{self.key}:"
+        return f"{self.model}:{where} {self.message}. Fix: {self.fix}"
 
 
 class ConfigError(PendoSyncError):

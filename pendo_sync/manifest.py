@@ -1,14 +1,12 @@
-"""Read dbt's target/manifest.json and find the models tagged with `meta.pendo`.
+"""dbt's models as the manifest describes them (manifest.json's node format), and which are tagged.
 
-Pure: no dbt import. The manifest is a stable, versioned artifact, so reading the JSON directly keeps
-`pendo-dbt` fast to start and independent of dbt's internal Python API.
+Pure: no dbt import. parsing.py hands in the nodes of dbt's own parse for the command's target, in the
+shape of the manifest.json artifact, whose format is stable and versioned.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pendo_sync.errors import ManifestError
@@ -28,6 +26,8 @@ class ModelNode:
     package_name: str = ""
     fqn: tuple[str, ...] = ()  # dbt's fully qualified name: package, folders, model name
     versioned: bool = False
+    relation_name: str | None = None  # as dbt renders it for the target (None: ephemeral, not built)
+    meta_keys: tuple[str, ...] = ()  # every key under `meta`, to spot a misspelt `pendo`
 
 
 @dataclass(frozen=True)
@@ -38,20 +38,6 @@ class Manifest:
 
     def tagged(self) -> list[ModelNode]:
         return [m for m in self.models if m.pendo is not None]
-
-
-def load_manifest(project_dir: Path, target_path: str = "target") -> Manifest:
-    path = project_dir / target_path / "manifest.json"
-    if not path.is_file():
-        raise ManifestError(
-            f"No dbt manifest at {path}. Run `dbt parse` (or `dbt run`) in {project_dir} first, "
-            "or pass --project-dir pointing at your dbt project."
-        )
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ManifestError(f"{path} is not a readable dbt manifest ({exc}). Rerun `dbt parse`.") from None
-    return parse_manifest(raw, str(path))
 
 
 def parse_manifest(raw: Any, source: str = "manifest.json") -> Manifest:
@@ -78,6 +64,7 @@ def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
         raise ManifestError(f"{source}: node {unique_id} has no name or schema. Rerun `dbt parse`.")
     alias = node.get("alias")
     database = node.get("database")
+    relation_name = node.get("relation_name")
     return ModelNode(
         unique_id=unique_id,
         name=name,
@@ -89,6 +76,8 @@ def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
         package_name=str(node.get("package_name") or ""),
         fqn=tuple(str(part) for part in node.get("fqn") or ()),
         versioned=node.get("version") is not None,
+        relation_name=relation_name if isinstance(relation_name, str) else None,
+        meta_keys=tuple(str(key) for key in meta),
     )
 
 

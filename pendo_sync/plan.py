@@ -24,9 +24,9 @@ from pendo_sync.errors import ConfigError, WarehouseError
 from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
-from pendo_sync.selection import nothing_selected
+from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.sync import SyncOptions, check_adapter, check_models, load_config, read_field_plan
+from pendo_sync.sync import SyncOptions, check_models, failed_builds_of, load_config, read_field_plan
 from pendo_sync.warehouse import Warehouse
 
 PLAN_FILE = "pendo_sync_plan.json"
@@ -45,12 +45,12 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
     manifest, parsed = load_config(options)
     for warning in parsed.warnings:
         emit(f"[WARNING] {warning}")
-    if not parsed.specs:
-        emit(nothing_selected(options.selection))
+    if not parsed.specs and not parsed.problems:
+        emit(NOTHING_TAGGED)
         return PlanReport(target=options.target.target or "", adapter=manifest.adapter_type)
     with Warehouse(options.target) as warehouse:
-        check_adapter(manifest, warehouse)
-        relations, column_types = check_models(parsed.specs, warehouse)
+        relations, column_types = check_models(parsed, warehouse, options.target)
+        unbuilt = failed_builds_of(parsed.specs, relations, options)
         typing = _field_typing(parsed.specs, column_types, options)
         store = StateStore(warehouse, state_schema(manifest, warehouse))
         report = PlanReport(
@@ -74,7 +74,11 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
         planner = _Planner(store, report.state_exists, options, samples)
         for index, spec in enumerate(parsed.specs, start=1):
             model_id = spec.model.unique_id
-            plan = planner.plan(spec, typing.checks, relations[model_id], column_types[model_id])
+            if model_id in unbuilt:
+                plan = ModelPlan(spec.model.name, spec.pendo_object, model_id, status="error")
+                plan.message = f"sync would not send it: {unbuilt[model_id]}"
+            else:
+                plan = planner.plan(spec, typing.checks, relations[model_id], column_types[model_id])
             report.models.append(plan)
             record(plan.lines(index, len(parsed.specs)), asdict(plan))
         write_plan(report, options.target.project_dir / options.target_path / PLAN_FILE)

@@ -1,29 +1,25 @@
 """`--select` / `--exclude` with dbt's node selection syntax, resolved by dbt itself.
 
 We do not re-implement dbt's selectors (names, `tag:`, `path:`, `config.meta...:`, `+` graph operators,
-unions, intersections, `state:` with DBT_STATE, wildcards...): we run `dbt ls` in-process with the same
-project, profile, target and vars, and keep the tagged models it lists. `dbt ls` parses the project
-(partially once `target/partial_parse.msgpack` is current) but never connects to the warehouse.
-
-It runs only when a selection is given, and not for the one case whose answer the manifest already
-holds: `-s` with bare model names only (today's `-s pendo_visitors`), when no package, folder or
-versioned model could make a bare word mean more than that model (see `names_only`). So a plain or
-by-name `pendo-dbt sync` needs no dbt parse: the second of start-up and the memory it costs.
+unions, intersections, `state:` with DBT_STATE, wildcards...): we run `dbt ls` in-process on the
+manifest of the command's own parse (parsing.py), so it costs no second parse, and keep the tagged
+models it lists. A selector that matches no model is an error, not an empty run: a scheduled sync
+whose selector has a typo would otherwise sync nothing and stay green.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from pendo_sync.errors import ConfigError
-from pendo_sync.manifest import Manifest, ModelNode
+from pendo_sync.manifest import ModelNode
+from pendo_sync.parsing import QUIET, ParsedProject
 from pendo_sync.warehouse import DbtTarget, dbt_reason
 
-_BARE_WORD = re.compile(r"[A-Za-z0-9_]+")
 SYNTAX_DOCS = "https://docs.getdbt.com/reference/node-selection/syntax"
 
 
@@ -45,46 +41,34 @@ class Selection:
 
 
 def select_models(
-    manifest: Manifest, selection: Selection, target: DbtTarget, target_path: str
+    project: ParsedProject, selection: Selection, target: DbtTarget, target_path: str
 ) -> list[ModelNode]:
-    """The tagged models dbt's selection keeps; all of them when nothing is selected."""
-    tagged = manifest.tagged()
+    """The tagged models dbt's selection keeps; all of them when nothing is selected. A selector that
+    matches no model, or a selection without a tagged model, is a usage error naming it."""
+    tagged = project.manifest.tagged()
     if not selection.active:
         return tagged
-    by_name = names_only(manifest, selection)
-    if by_name is not None:
-        return by_name
-    return keep_selected(tagged, list_models(selection, target, target_path))
-
-
-def names_only(manifest: Manifest, selection: Selection) -> list[ModelNode] | None:
-    """The selection's tagged models when it is only bare model names; None when dbt must decide.
-
-    dbt's default method for a bare word is `fqn`: it matches a model's name, but also a package (the
-    first part of an fqn) or a top-level folder (the first part after the package). So the shortcut is
-    taken only when every word is some model's name and no package or top-level folder is spelled
-    like one, and no model is versioned (a versioned model's name has its own matching rules).
-    """
-    words = [word for value in selection.select for word in value.split()]
-    if selection.exclude or not words or any(not _BARE_WORD.fullmatch(w) for w in words):
-        return None
-    if any(m.versioned for m in manifest.models):
-        return None
-    names = {m.name for m in manifest.models}
-    scopes = {scope for m in manifest.models for scope in _scopes(m.fqn)}
-    if any(w not in names or w in scopes for w in words):
-        return None
-    wanted = set(words)
-    return [m for m in manifest.tagged() if m.name in wanted]
-
-
-def _scopes(fqn: Sequence[str]) -> set[str]:
-    """The bare words that select this model by scope: its package and its top-level folder."""
-    flat = [part for segment in fqn for part in segment.split(".")]
-    scopes = set(flat[:1])
-    if len(flat) > 2:  # [package, folder, ..., name]; a model at the top has no folder
-        scopes.add(flat[1])
-    return scopes
+    listed = list_models(selection, target, target_path, project.dbt_manifest)
+    if listed.unmatched:
+        raise ConfigError(
+            [
+                f"the selector {shlex.quote(spec)} does not match any enabled model. Fix: check its spelling; "
+                f"`dbt ls --resource-type model --select {shlex.quote(spec)}{target.shell_flags()}` lists "
+                "what it matches"
+                for spec in listed.unmatched
+            ]
+        )
+    kept = keep_selected(tagged, listed.unique_ids)
+    if not kept:
+        names = sorted(m.name for m in keep_selected(project.manifest.models, listed.unique_ids))
+        which = f" (only {', '.join(names[:10])}{' ...' if len(names) > 10 else ''})" if names else ""
+        raise ConfigError(
+            [
+                f"{selection.describe()} selects no model tagged with meta.pendo{which}. Fix: select "
+                "tagged models, or tag the selected ones with meta.pendo"
+            ]
+        )
+    return kept
 
 
 def keep_selected(models: Iterable[ModelNode], unique_ids: Iterable[str]) -> list[ModelNode]:
@@ -92,29 +76,13 @@ def keep_selected(models: Iterable[ModelNode], unique_ids: Iterable[str]) -> lis
     return [m for m in models if m.unique_id in selected]
 
 
-def nothing_selected(selection: Selection) -> str:
-    """What to say when no tagged model is left: dbt's own wording, plus which flags did it."""
-    if selection.active:
-        return (
-            f"Nothing to do: no model tagged with meta.pendo matches {selection.describe()}. "
-            "Try checking your model configs and model specification args."
-        )
-    return "Nothing to do: no models are tagged with meta.pendo."
+NOTHING_TAGGED = "Nothing to do: no models are tagged with meta.pendo."
 
 
 def ls_args(selection: Selection, target: DbtTarget, target_path: str) -> list[str]:
     """`dbt ls` arguments: dbt's own flags as the user gave them; quiet, writing no manifest and no log."""
     args = ["ls", "--resource-type", "model", "--output", "json", "--output-keys", "unique_id"]
-    args += ["--quiet", "--log-level", "none", "--log-level-file", "none", "--no-write-json"]
-    args += ["--project-dir", str(target.project_dir), "--target-path", target_path]
-    for flag, value in (
-        ("--profiles-dir", target.profiles_dir),
-        ("--target", target.target),
-        ("--profile", target.profile),
-        ("--vars", target.vars),
-    ):
-        if value is not None:
-            args += [flag, str(value)]
+    args += [*QUIET, "--no-write-json", "--target-path", target_path, *target.dbt_args()]
     for value in selection.select:
         args += ["--select", value]
     for value in selection.exclude:
@@ -135,11 +103,26 @@ def parse_ls_output(lines: Iterable[str]) -> list[str]:
     return ids
 
 
-def list_models(selection: Selection, target: DbtTarget, target_path: str) -> list[str]:
-    """Run `dbt ls` in-process; a selector dbt refuses (or a project dbt cannot parse) is a usage error."""
+@dataclass(frozen=True)
+class Listed:
+    unique_ids: list[str]
+    unmatched: list[str]  # selectors (as dbt spells them) that matched no model
+
+
+def list_models(selection: Selection, target: DbtTarget, target_path: str, dbt_manifest: Any) -> Listed:
+    """Run `dbt ls` in-process on an already parsed manifest; a selector dbt refuses is a usage error.
+    dbt reports each selector that matches nothing as an event (its "does not match any enabled
+    nodes" warning), which we collect."""
     from dbt.cli.main import dbtRunner
 
-    result = dbtRunner().invoke(ls_args(selection, target, target_path))
+    unmatched: list[str] = []
+
+    def collect(event: Any) -> None:
+        if event.info.name == "NoNodesForSelectionCriteria":
+            unmatched.append(str(event.data.spec_raw))
+
+    runner = dbtRunner(manifest=dbt_manifest, callbacks=[collect])
+    result = runner.invoke(ls_args(selection, target, target_path))
     if not result.success:
         reason = _reason(result.exception)
         raise ConfigError(
@@ -148,7 +131,7 @@ def list_models(selection: Selection, target: DbtTarget, target_path: str) -> li
                 f"node selection syntax ({SYNTAX_DOCS}); `dbt ls {selection.describe()}` shows what it selects"
             ]
         )
-    return parse_ls_output(result.result or [])
+    return Listed(parse_ls_output(result.result or []), list(dict.fromkeys(unmatched)))
 
 
 def _reason(exc: BaseException | None) -> str:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import SyncSpec
-from pendo_sync.selection import nothing_selected
+from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.sync import SyncOptions, load_config
 from pendo_sync.warehouse import Warehouse
@@ -87,8 +87,9 @@ def _model_summary(summary: str, model_id: str) -> dict[str, Any] | None:
 
 def run_status(options: SyncOptions, emit: Callable[[str], None]) -> list[ModelStatus]:
     manifest, parsed = load_config(options)
+    parsed.check()
     if not parsed.specs:
-        emit(nothing_selected(options.selection))
+        emit(NOTHING_TAGGED)
         return []
     with Warehouse(options.target) as warehouse:
         store = StateStore(warehouse, state_schema(manifest, warehouse))

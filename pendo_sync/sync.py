@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from pendo_sync.builds import RUN_RESULTS, failed_builds, read_run_results
 from pendo_sync.config import (
     BATCH_BYTES,
     BATCH_SIZE,
@@ -19,18 +20,20 @@ from pendo_sync.config import (
     ParsedConfig,
     SyncSpec,
     check_columns,
+    near_misses,
     parse_models,
 )
-from pendo_sync.errors import ConfigError, ManifestError, PendoError, Problem, WarehouseError
+from pendo_sync.errors import ConfigError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
-from pendo_sync.manifest import Manifest, load_manifest
+from pendo_sync.manifest import Manifest
 from pendo_sync.metadata_sync import sync_metadata_model
+from pendo_sync.parsing import parse_project
 from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.schema import FieldCheck, FieldPlan, plan_fields
 from pendo_sync.progress import Progress
 from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
 from pendo_sync.run_context import RunContext, StateWriter
-from pendo_sync.selection import Selection, nothing_selected, select_models
+from pendo_sync.selection import NOTHING_TAGGED, Selection, select_models
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.warehouse import DbtTarget, Warehouse
@@ -49,16 +52,20 @@ class SyncOptions:
     batch_bytes: int = BATCH_BYTES  # most bytes in one bulk request body
     full_refresh: bool = False
     selection: Selection = field(default_factory=Selection)
+    allow_stale: bool = False  # sync a model whose latest dbt build failed, from the table it left
 
 
 Emit = Callable[[str], None]
 
 
 def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
-    """The tagged models dbt's --select/--exclude keep, parsed and validated."""
-    manifest = load_manifest(options.target.project_dir, options.target_path)
-    tagged = select_models(manifest, options.selection, options.target, options.target_path)
-    return manifest, parse_models(tagged)
+    """The tagged models dbt's --select/--exclude keep, as dbt parses them for this target, read into
+    specs; their problems are collected, not raised (see ParsedConfig.check and check_models)."""
+    project = parse_project(options.target, options.target_path)
+    tagged = select_models(project, options.selection, options.target, options.target_path)
+    parsed = parse_models(tagged)
+    warnings = (*near_misses(project.manifest.models), *parsed.warnings)
+    return project.manifest, ParsedConfig(parsed.specs, warnings, parsed.problems)
 
 
 def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None) -> RunReport:
@@ -82,11 +89,11 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
             adapter=warehouse.adapter_type,
             warnings=list(parsed.warnings),
         )
-        if not parsed.specs:
-            emit(nothing_selected(options.selection))
+        if not parsed.specs and not parsed.problems:
+            emit(NOTHING_TAGGED)
             return report
-        check_adapter(manifest, warehouse)
-        relations, column_types = check_models(parsed.specs, warehouse)
+        relations, column_types = check_models(parsed, warehouse, options.target)
+        unbuilt = failed_builds_of(parsed.specs, relations, options)
         client = PendoClient(settings, options.client)
         try:
             checks = _check_pendo_fields(parsed.specs, client, column_types, report, emit)
@@ -96,6 +103,7 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
                     parsed.specs,
                     checks,
                     relations,
+                    unbuilt,
                     column_types,
                     store,
                     client,
@@ -114,6 +122,7 @@ def _run_models(
     specs: tuple[SyncSpec, ...],
     checks: Mapping[str, FieldCheck],
     relations: Mapping[str, str],
+    unbuilt: Mapping[str, str],
     column_types: Mapping[str, Mapping[str, str]],
     store: StateStore,
     client: PendoClient,
@@ -150,7 +159,12 @@ def _run_models(
             report.models.append(result)
             model_id = spec.model.unique_id
             try:
-                _sync_model(spec, checks, ctx, relations[model_id], column_types[model_id], options, result)
+                if model_id in unbuilt:
+                    result.status, result.message = "error", f"not synced: {unbuilt[model_id]}"
+                else:
+                    _sync_model(
+                        spec, checks, ctx, relations[model_id], column_types[model_id], options, result
+                    )
             except BaseException as exc:  # the run stops (Pendo unusable, Ctrl-C): report this model first
                 if result.status == "ok":
                     result.status, result.message = "error", f"stopped: {str(exc) or type(exc).__name__}"
@@ -247,37 +261,50 @@ def _sync_model(
         result.seconds = round(time.monotonic() - start, 3)
 
 
-def check_adapter(manifest: Manifest, warehouse: Warehouse) -> None:
-    if manifest.adapter_type and manifest.adapter_type != warehouse.adapter_type:
-        raise ManifestError(
-            f"target/manifest.json was produced for a {manifest.adapter_type} target, but the profile "
-            f"target '{warehouse.target_name}' uses {warehouse.adapter_type}. Rerun `dbt parse` (or `dbt run`) "
-            "with the same --target you give pendo-dbt."
+def failed_builds_of(
+    specs: Sequence[SyncSpec], relations: Mapping[str, str], options: SyncOptions
+) -> dict[str, str]:
+    """By unique_id: why a model is not synced because its latest dbt build failed (see builds.py); none
+    with --allow-stale."""
+    if options.allow_stale:
+        return {}
+    run_results = read_run_results(options.target.project_dir / options.target_path / RUN_RESULTS)
+    failed = failed_builds(run_results, [s.model for s in specs], relations)
+    flags = options.target.shell_flags()
+    return {
+        s.model.unique_id: (
+            f"{failed[s.model.unique_id]}, so {relations[s.model.unique_id]} may hold stale "
+            f"rows. Fix: correct the model and `dbt run -s {s.model.name}{flags}`, or pass --allow-stale "
+            "to sync the table as it is"
         )
+        for s in specs
+        if s.model.unique_id in failed
+    }
 
 
 def check_models(
-    specs: tuple[SyncSpec, ...], warehouse: Warehouse
+    parsed: ParsedConfig, warehouse: Warehouse, target: DbtTarget
 ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Each tagged model must be built and have its mapped columns; all problems reported together.
+    """Each tagged model must be built and have its mapped columns. Raises one ConfigError with these
+    problems and those found in meta.pendo itself, so every configuration problem shows in one run.
 
     Returns each model's relation and its column types (which type the agent fields we may create).
     """
-    problems: list[Problem] = []
+    problems: list[Problem] = list(parsed.problems)
     relations = {}
     types = {}
-    for spec in specs:
+    for spec in parsed.specs:
         model = spec.model
-        relation = warehouse.relation(model.database, model.schema, model.alias)
+        relation = model.relation_name or warehouse.relation(model.database, model.schema, model.alias)
         relations[model.unique_id] = relation
         columns = warehouse.column_types(relation)
         if columns is None:
             problems.append(
                 Problem(
                     model.name,
-                    "",
-                    f"{relation} does not exist in the warehouse",
-                    f"run `dbt run -s {model.name}`",
+                    None,
+                    f"{relation} does not exist in the warehouse (target '{warehouse.target_name}')",
+                    f"run `dbt run -s {model.name}{target.shell_flags()}`",
                 )
             )
         else:

@@ -14,6 +14,7 @@ import gc
 import itertools
 import os
 import re
+import shlex
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,33 @@ class DbtTarget:
     target: str | None = None
     profile: str | None = None
     vars: str | None = None
+
+    def dbt_args(self) -> list[str]:
+        """These flags for an in-process dbt command (dbtRunner)."""
+        args = ["--project-dir", str(self.project_dir)]
+        for flag, value in (
+            ("--profiles-dir", self.profiles_dir),
+            ("--target", self.target),
+            ("--profile", self.profile),
+            ("--vars", self.vars),
+        ):
+            if value is not None:
+                args += [flag, str(value)]
+        return args
+
+    def shell_flags(self) -> str:
+        """The flags a dbt command in a fix must repeat to act on the same project, profile, target and
+        vars, quoted for a shell: a fix that drops `--target prod` would act on another target."""
+        parts = [] if self.project_dir == Path(".") else ["--project-dir", str(self.project_dir)]
+        for flag, value in (
+            ("--profiles-dir", self.profiles_dir),
+            ("--target", self.target),
+            ("--profile", self.profile),
+            ("--vars", self.vars),
+        ):
+            if value is not None:
+                parts += [flag, str(value)]
+        return "".join(f" {shlex.quote(part)}" for part in parts)
 
 
 class Warehouse:

@@ -2,79 +2,75 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import quote
 
-import pytest
 import requests
 
 from pendo_sync.pendo.emulator import Emulator
 from tests.integration.harness import KEY, Project
 
 
-def manifest_path(project: Project) -> str:
-    return str(project.path / "target" / "manifest.json")
+def edit(project: Project, file: str, old: str, new: str) -> None:
+    path = project.path / "models" / file
+    text = path.read_text()
+    assert old in text, (file, old)
+    path.write_text(text.replace(old, new, 1))
 
 
-@pytest.mark.parametrize(
-    ("content", "fragment"),
-    [
-        ("{not json", "is not a readable dbt manifest"),
-        ("[]", "has no 'nodes' object; it is not a dbt manifest"),
-        ('{"nodes": {"model.x.y": {"resource_type": "model"}}}', "node model.x.y has no name or schema"),
-    ],
-)
-def test_malformed_manifest(project: Project, emulator: Emulator, content: str, fragment: str) -> None:
-    (project.path / "target" / "manifest.json").write_text(content)
+def test_the_project_is_parsed_for_the_command_not_read_from_a_stale_manifest(
+    project: Project, emulator: Emulator
+) -> None:
+    (project.path / "target" / "manifest.json").write_text("{not json")
+    (project.path / "target" / "partial_parse.msgpack").unlink()
     result = project.sync(emulator)
-    assert result.exit_code == 2
-    assert fragment in result.output and "dbt parse" in result.output
-    assert "Traceback" not in result.output
+    assert result.exit_code == 0, result.output
+    assert "OK synced visitor model pendo_visitors" in result.output
 
 
-def test_no_manifest(project: Project, emulator: Emulator) -> None:
-    (project.path / "target" / "manifest.json").unlink()
+def test_a_project_dbt_cannot_parse_is_a_usage_error(project: Project, emulator: Emulator) -> None:
+    edit(project, "schema.yml", "models:", "models:\n  - name: [unclosed")
     result = project.sync(emulator)
-    assert result.exit_code == 2
-    assert "No dbt manifest at" in result.output and "Run `dbt parse`" in result.output
+    assert result.exit_code == 2, result.output
+    assert "dbt could not parse the project for this target" in result.output
+    assert f"`dbt parse --project-dir {project.path}" in result.output
+    assert f"--target {project.target}`" in result.output
+    assert "Traceback" not in result.output and emulator.requests_log == []
 
 
-def test_manifest_from_another_adapter(project: Project, emulator: Emulator) -> None:
-    path = project.path / "target" / "manifest.json"
-    manifest = json.loads(path.read_text())
-    other = "postgres" if project.target == "duckdb" else "duckdb"
-    manifest["metadata"]["adapter_type"] = other
-    path.write_text(json.dumps(manifest))
-    result = project.sync(emulator)
-    assert result.exit_code == 2
-    assert f"produced for a {other} target" in result.output and "same --target" in result.output
-    assert emulator.requests_log == []
-
-
-def test_model_in_manifest_but_not_built(project: Project, emulator: Emulator) -> None:
-    path = project.path / "target" / "manifest.json"
-    manifest = json.loads(path.read_text())
-    manifest["nodes"]["model.pendo_sync_integration_tests.pendo_visitors"]["alias"] = "never_built"
-    path.write_text(json.dumps(manifest))
+def test_model_not_built_names_the_relation_and_the_command_for_this_target(
+    project: Project, emulator: Emulator
+) -> None:
+    edit(
+        project,
+        "schema.yml",
+        "  - name: pendo_visitors\n    config:\n",
+        "  - name: pendo_visitors\n    config:\n      alias: never_built\n",
+    )
     result = project.sync(emulator)
     assert result.exit_code == 2
     assert "never_built" in result.output and "does not exist in the warehouse" in result.output
-    assert "dbt run -s pendo_visitors" in result.output
+    assert "meta.pendo.:" not in result.output and "pendo_visitors: meta" not in result.output
+    assert f"dbt run -s pendo_visitors --project-dir {project.path}" in result.output
+    assert f"--target {project.target}`" in result.output  # the fix acts on the target we read
     assert emulator.requests_log == []
 
 
 def test_wrong_yaml_types_at_every_level_are_collected(project: Project, emulator: Emulator) -> None:
-    path = project.path / "target" / "manifest.json"
-    manifest = json.loads(path.read_text())
-    nodes = manifest["nodes"]
-    visitors = nodes["model.pendo_sync_integration_tests.pendo_visitors"]
-    accounts = nodes["model.pendo_sync_integration_tests.pendo_accounts"]
-    visitors["config"]["meta"]["pendo"] = ["object", "visitor"]
-    accounts["config"]["meta"]["pendo"]["fields"] = {"custom": ["plan"]}
-    path.write_text(json.dumps(manifest))
+    edit(
+        project,
+        "schema.yml",
+        "        pendo:\n          object: visitor\n",
+        "        pendo: [object, visitor]\n        old:\n",
+    )
+    edit(
+        project,
+        "schema.yml",
+        "            custom:\n              plan_tier: plan\n              arr_usd: arr_usd",
+        "            custom: [plan]",
+    )
     result = project.sync(emulator)
-    assert result.exit_code == 2
-    assert "pendo_visitors: meta.pendo.: must be a mapping, got a list" in result.output
+    assert result.exit_code == 2, result.output
+    assert "pendo_visitors: meta.pendo: must be a mapping, got a list" in result.output
     assert (
         "pendo_accounts: meta.pendo.fields.custom: must map Pendo field -> column, got a list"
         in result.output
@@ -128,3 +124,21 @@ def test_a_target_the_profile_lacks_is_named_with_the_targets_it_has(
     assert "does not have a target named 'nope'" in result.output
     assert "are: - " in result.output  # dbt's list of the valid targets, not only its last line
     assert "Traceback" not in result.output and emulator.requests_log == []
+
+
+def test_problems_of_the_mapping_and_of_the_built_relations_come_in_one_run(
+    project: Project, emulator: Emulator
+) -> None:
+    edit(project, "schema.yml", "email: email", "email: e_mail")
+    edit(project, "schema.yml", "object: account", "object: acount")
+    for command in ("plan", "sync"):
+        result = project.sync(emulator, command=command)
+        assert result.exit_code == 2, result.output
+        assert "2 configuration problems" in result.output
+        assert "pendo_accounts: meta.pendo.object: unknown object 'acount'" in result.output
+        assert "did you mean `object: account`?" in result.output
+        assert (
+            "pendo_visitors: meta.pendo.fields.agent.email: column 'e_mail' is mapped but the built model "
+            "has no such column. Fix: did you mean 'email'?"
+        ) in result.output
+    assert emulator.requests_log == []

@@ -7,17 +7,18 @@ import json
 from click.testing import CliRunner
 
 from pendo_sync.cli import main
-from pendo_sync.manifest import load_manifest
-from tests.integration.harness import Project
+from pendo_sync.parsing import parse_project
+from pendo_sync.warehouse import DbtTarget
+from tests.integration.harness import Project, environ
 
 
 def test_the_exposure_parses_and_depends_on_every_selected_tagged_model(project: Project) -> None:
     runner = CliRunner()
     args = ["exposures", *project.flags, "--exclude", "path:models/validate_cases", "--owner-name", "Growth"]
     env = {**project.env, "PENDO_REGION": "eu"}
-    tagged = sorted(
-        m.unique_id for m in load_manifest(project.path).tagged() if "validate_cases" not in m.fqn
-    )
+    with environ(project.env):
+        manifest = parse_project(DbtTarget(project.path, project.path, project.target), "target").manifest
+    tagged = sorted(m.unique_id for m in manifest.tagged() if "validate_cases" not in m.fqn)
     assert "model.pendo_sync_integration_tests.pendo_visitors" in tagged
     first = runner.invoke(main, args, env=env, catch_exceptions=False)
     assert first.exit_code == 0, first.output

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pendo_sync.config import EventSpec, MetadataSpec, check_columns, parse_models
-from pendo_sync.errors import ConfigError
+from pendo_sync.config import EventSpec, MetadataSpec, check_columns, near_misses, parse_models
+from pendo_sync.errors import ConfigError, Problem
 from pendo_sync.manifest import ModelNode
 
 
@@ -24,7 +24,7 @@ VISITOR = {
 
 def problems_of(*models: ModelNode) -> list[str]:
     with pytest.raises(ConfigError) as info:
-        parse_models(models)
+        parse_models(models).check()
     assert info.value.exit_code == 2
     return [str(p) for p in info.value.problems]
 
@@ -159,7 +159,7 @@ def test_missing_columns_are_named_with_a_suggestion() -> None:
         for p in check_columns(spec, [("user_id", "VARCHAR"), ("emails", "VARCHAR"), ("plan", "VARCHAR")])
     ]
     assert found == [
-        "v: meta.pendo.columns: column 'email' is mapped but the built model has no such column. "
+        "v: meta.pendo.fields.agent.email: column 'email' is mapped but the built model has no such column. "
         "Fix: did you mean 'emails'? Correct the mapping, or add the column to the model and `dbt run` it"
     ]
 
@@ -202,9 +202,66 @@ YAMLISH = st.recursive(
 
 @given(YAMLISH)
 def test_any_meta_pendo_gives_a_spec_or_a_config_error(pendo: object) -> None:
-    try:
-        parsed = parse_models([node("fuzz", pendo)])
-    except ConfigError as exc:
-        assert exc.problems and all(str(p).startswith("fuzz: meta.pendo.") for p in exc.problems)
+    parsed = parse_models([node("fuzz", pendo)])
+    if parsed.problems:
+        assert not parsed.specs
+        assert all(str(p).startswith("fuzz: meta.pendo") for p in parsed.problems)
     else:
         assert len(parsed.specs) == 1
+
+
+def test_an_object_in_the_wrong_case_and_a_yaml_boolean_get_a_hint() -> None:
+    found = problems_of(node("v", {**VISITOR, "object": "Visitor"}))
+    assert found == [
+        "v: meta.pendo.object: unknown object 'Visitor'. Fix: did you mean `object: visitor`? (lowercase) "
+        "set `object:` to one of visitor, account, event"
+    ]
+    (found,) = problems_of(node("v", {**VISITOR, "missing": True}))  # YAML's reading of `missing: yes`
+    assert "unknown value True (YAML reads an unquoted yes/no/on/off/true/false as a boolean)" in found
+    assert "use one of: skip, create" in found
+
+
+def test_event_columns_missing_from_the_model_are_named_by_their_key() -> None:
+    event = {
+        "object": "event",
+        "event_id_column": "id",
+        "visitor_id_column": "user_id",
+        "timestamp_column": "at",
+        "event_name": "E",
+        "account_id_column": "acct",
+        "properties": {"plan": "plan_x"},
+        "context": {"user_agent": "ua"},
+    }
+    (spec,) = parse_models([node("e", event)]).specs
+    found = [
+        p.key for p in check_columns(spec, [("id", "VARCHAR"), ("user_id", "VARCHAR"), ("at", "TIMESTAMP")])
+    ]
+    assert found == ["account_id_column", "properties.plan", "context.user_agent"]
+
+
+def test_a_near_miss_of_the_pendo_key_is_a_warning_with_the_fix() -> None:
+    models = [
+        ModelNode("model.p.a", "a", None, "s", "a", None, meta_keys=("pendoo",)),
+        ModelNode("model.p.b", "b", None, "s", "b", None, meta_keys=("Pendo", "owner")),
+        ModelNode("model.p.c", "c", None, "s", "c", None, meta_keys=("pendo_sync",)),
+        ModelNode("model.p.d", "d", None, "s", "d", None, meta_keys=("owner", "pandas")),
+        ModelNode("model.p.e", "e", None, "s", "e", VISITOR, meta_keys=("pendo", "pendo_notes")),
+    ]
+    warnings = near_misses(models)
+    assert warnings == [
+        "a: meta.pendoo is not read: pendo-dbt syncs models tagged with `meta.pendo` (lowercase). "
+        "Fix: rename `pendoo:` to `pendo:` to sync this model",
+        "b: meta.Pendo is not read: pendo-dbt syncs models tagged with `meta.pendo` (lowercase). "
+        "Fix: rename `Pendo:` to `pendo:` to sync this model",
+        "c: meta.pendo_sync is not read: pendo-dbt syncs models tagged with `meta.pendo` (lowercase). "
+        "Fix: rename `pendo_sync:` to `pendo:` to sync this model",
+    ]
+
+
+def test_a_problem_not_about_a_key_has_no_dangling_key_path() -> None:
+    assert str(Problem("m", None, "x does not exist", "run it")) == "m: x does not exist. Fix: run it"
+    assert (
+        str(Problem("m", "", "must be a mapping", "write one"))
+        == "m: meta.pendo: must be a mapping. Fix: write one"
+    )
+    assert str(Problem("m", "id_column", "is required", "set it")).startswith("m: meta.pendo.id_column: ")

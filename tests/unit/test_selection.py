@@ -1,4 +1,4 @@
-"""--select/--exclude: the dbt ls invocation, its output, the by-name shortcut, the variadic option."""
+"""--select/--exclude: the dbt ls invocation, its output, the variadic option."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from pendo_sync.selection import (
     Selection,
     keep_selected,
     ls_args,
-    names_only,
-    nothing_selected,
     parse_ls_output,
 )
 from pendo_sync.warehouse import DbtTarget
@@ -86,54 +84,6 @@ def test_only_tagged_models_dbt_selected_are_kept_in_manifest_order() -> None:
     assert [m.unique_id for m in kept] == ["model.proj.pendo_events"]
 
 
-@pytest.mark.parametrize(
-    ("select", "expected"),
-    [
-        (("pendo_visitors",), ["model.proj.pendo_visitors", "model.other_pkg.pendo_visitors"]),
-        (("pendo_events stg_users",), ["model.proj.pendo_events"]),
-        (("stg_users",), []),  # a model, but not tagged: nothing selected
-    ],
-)
-def test_bare_model_names_are_answered_from_the_manifest(
-    select: tuple[str, ...], expected: list[str]
-) -> None:
-    found = names_only(MANIFEST, Selection(select))
-    assert found is not None
-    assert sorted(m.unique_id for m in found) == sorted(expected)
-
-
-@pytest.mark.parametrize(
-    "selection",
-    [
-        Selection(("events",)),  # a folder: dbt's fqn method selects everything in it
-        Selection(("proj",)),  # a package
-        Selection(("other_pkg",)),
-        Selection(("no_such_model",)),
-        Selection(("pendo_visitors+",)),
-        Selection(("tag:pendo",)),
-        Selection(("pendo_visitors",), ("pendo_events",)),
-        Selection(("pendo_*",)),
-    ],
-)
-def test_anything_but_bare_model_names_goes_to_dbt(selection: Selection) -> None:
-    assert names_only(MANIFEST, selection) is None
-
-
-def test_a_model_named_like_a_folder_or_a_versioned_model_goes_to_dbt() -> None:
-    folder_clash = Manifest("duckdb", (*MANIFEST.models, model(("proj", "events"))), "proj")
-    assert names_only(folder_clash, Selection(("events",))) is None
-    versioned = Manifest("duckdb", (*MANIFEST.models, model(("proj", "v", "x_v2"), versioned=True)), "proj")
-    assert names_only(versioned, Selection(("pendo_visitors",))) is None
-
-
-def test_nothing_selected_says_which_flags_did_it() -> None:
-    message = nothing_selected(Selection(("tag:nope",), ("a b",)))
-    assert message.startswith(
-        "Nothing to do: no model tagged with meta.pendo matches --select tag:nope --exclude 'a b'"
-    )
-    assert "no models are tagged" in nothing_selected(Selection())
-
-
 def test_select_takes_the_words_after_it_like_dbt() -> None:
     @click.command()
     @click.option("--select", "-s", "select", cls=SelectorOption, multiple=True)
@@ -145,3 +95,9 @@ def test_select_takes_the_words_after_it_like_dbt() -> None:
     result = CliRunner().invoke(command, ["-s", "a", "b", "--flag", "-s", "tag:x,c", "--exclude", "+d", "e"])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == repr((("a b", "tag:x,c"), ("+d e",), True))
+
+
+def test_a_fix_repeats_the_flags_that_chose_the_project_and_target_quoted_for_a_shell() -> None:
+    target = DbtTarget(Path("/my project"), None, "prod", None, "{schema_suffix: x}")
+    assert target.shell_flags() == " --project-dir '/my project' --target prod --vars '{schema_suffix: x}'"
+    assert DbtTarget(Path(".")).shell_flags() == ""
