@@ -132,6 +132,29 @@ def fail_on_rejected(fn: Callable[..., Any]) -> Callable[..., Any]:
     )(fn)
 
 
+def console_flags(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """`--log-format` and `--debug` after the command too (`pendo-dbt sync --log-format json`), as dbt
+    takes its global flags on either side of the command; given here, they win over the group's."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, log_format: str | None, debug: bool, **kwargs: Any) -> Any:
+        if log_format is not None or debug:
+            context = click.get_current_context()
+            outer = _console()
+            context.obj = Console(log_format or outer.log_format, debug or outer.debug)
+        return fn(*args, **kwargs)
+
+    wrapper = click.option(
+        "--debug", is_flag=True, help="Log HTTP and retry details; show tracebacks of unexpected errors."
+    )(wrapper)
+    return click.option(
+        "--log-format",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="text: dbt-style lines; json: one JSON object per line.",
+    )(wrapper)
+
+
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn our errors into a message and exit code; anything else is a bug, with a traceback under --debug."""
 
@@ -195,6 +218,7 @@ def _skip_final_collection() -> None:
 
 
 @main.command()
+@console_flags
 @dbt_options
 @pendo_location
 @click.option(
@@ -287,6 +311,7 @@ def sync(
 
 
 @main.command()
+@console_flags
 @dbt_options
 @pendo_location
 @click.option(
@@ -342,6 +367,7 @@ def _exit(totals: dict[str, int], statuses: list[str], limit: RejectLimit, conso
 
 
 @main.command()
+@console_flags
 @dbt_options
 @handle_errors
 def validate(dbt: SyncOptions) -> None:
@@ -369,6 +395,7 @@ def validate(dbt: SyncOptions) -> None:
 
 
 @main.command()
+@console_flags
 @dbt_options
 @handle_errors
 def status(dbt: SyncOptions) -> None:
@@ -379,6 +406,7 @@ def status(dbt: SyncOptions) -> None:
 
 
 @main.command()
+@console_flags
 @dbt_options
 @click.option(
     "--output",
@@ -427,6 +455,7 @@ def exposures(
 
 
 @main.command()
+@console_flags
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8787, show_default=True, type=int)
 @click.option(

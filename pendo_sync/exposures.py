@@ -57,9 +57,10 @@ def build_exposure(
 
 def pendo_app_url(region: str | None, env: Mapping[str, str]) -> str:
     """Pendo's app host for the region (--region, else PENDO_REGION, else us): where the exposure links."""
+    source = "--region" if region else "PENDO_REGION"
     name = (region or env.get("PENDO_REGION") or "us").strip().lower()
     if name not in REGIONS:
-        raise ConfigError([f"Pendo region {name!r} is unknown. Use one of: {', '.join(REGIONS)}"])
+        raise ConfigError([f"{source} {name!r} is not a Pendo region. Use one of: {', '.join(REGIONS)}"])
     return REGIONS[name][0]
 
 

@@ -57,19 +57,21 @@ def settings_from_env(
 ) -> PendoSettings:
     """Build settings from flags (which win) and the environment; every problem is a ConfigError."""
     env = os.environ if env is None else env
+    region_source = "--region" if region else "PENDO_REGION"  # errors name what the user set
     region = (region or env.get("PENDO_REGION") or "us").strip().lower()
+    url_source = "--pendo-url" if base_url else "PENDO_BASE_URL"
     base_url = base_url or env.get("PENDO_BASE_URL") or None
     problems = []
     if base_url:
         base_url = base_url.rstrip("/")
         problem = _url_problem(base_url)
         if problem:
-            problems.append(f"PENDO_BASE_URL / --pendo-url: {problem}")
+            problems.append(f"{url_source}: {problem}")
         api_url = track_url = base_url
     elif region in REGIONS:
         api_url, track_url = REGIONS[region]
     else:
-        problems.append(f"PENDO_REGION={region!r} is not a Pendo region. Use one of: {', '.join(REGIONS)}")
+        problems.append(f"{region_source} {region!r} is not a Pendo region. Use one of: {', '.join(REGIONS)}")
         api_url, track_url = REGIONS["us"]
     key = env.get("PENDO_INTEGRATION_KEY", "").strip()
     track_secret = env.get("PENDO_TRACK_EVENT_SECRET", "").strip()

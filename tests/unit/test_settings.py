@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pendo_sync.errors import ConfigError
@@ -44,7 +46,17 @@ def test_missing_key_and_bad_region_are_reported_together() -> None:
     with pytest.raises(ConfigError) as info:
         settings_from_env({"PENDO_REGION": "mars"})
     text = str(info.value)
-    assert "PENDO_REGION='mars'" in text and "PENDO_INTEGRATION_KEY is not set" in text
+    assert "PENDO_REGION 'mars' is not a Pendo region" in text and "PENDO_INTEGRATION_KEY is not set" in text
+
+
+def test_a_bad_region_or_url_names_the_flag_when_a_flag_set_it() -> None:
+    env = {**KEY, "PENDO_REGION": "eu"}
+    with pytest.raises(
+        ConfigError, match=re.escape("--region 'eu1' is not a Pendo region. Use one of: us, us1, eu")
+    ):
+        settings_from_env(env, region="eu1")
+    with pytest.raises(ConfigError, match="--pendo-url: plain http is only allowed on loopback"):
+        settings_from_env(env, base_url="http://example.com")
 
 
 def test_secrets_never_print() -> None:
