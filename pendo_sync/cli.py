@@ -380,13 +380,14 @@ def validate(dbt: SyncOptions) -> None:
     console = _console()
     for warning in parsed.warnings:
         console.info(f"[WARNING] {warning}")
-    parsed.check()
-    if not parsed.specs:
+    if not os.environ.get("PENDO_INTEGRATION_KEY"):
+        parsed.check()
+    if not parsed.specs and not parsed.problems:
         console.info(NOTHING_TAGGED)
         return
     checked = ""
     if os.environ.get("PENDO_INTEGRATION_KEY"):
-        for warning in check_pendo_schema(dbt, parsed.specs):
+        for warning in check_pendo_schema(dbt, parsed):
             console.info(f"[WARNING] {warning}")
         checked = " Mapped fields exist in Pendo (or will be created: create_agent_fields)."
     else:

@@ -20,7 +20,7 @@ from pendo_sync import event_sync, metadata_sync
 from pendo_sync import state_sql as sql
 from pendo_sync.coercion import ANY
 from pendo_sync.config import EventSpec, MetadataSpec, SyncSpec
-from pendo_sync.errors import ConfigError, WarehouseError
+from pendo_sync.errors import ConfigError, Problem, WarehouseError
 from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
@@ -49,9 +49,9 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
         emit(NOTHING_TAGGED)
         return PlanReport(target=options.target.target or "", adapter=manifest.adapter_type)
     with Warehouse(options.target) as warehouse:
-        relations, column_types = check_models(parsed, warehouse, options.target)
+        relations, column_types, problems = check_models(parsed, warehouse, options.target)
+        typing = _field_typing(parsed.specs, column_types, problems, options)
         unbuilt = failed_builds_of(parsed.specs, relations, options)
-        typing = _field_typing(parsed.specs, column_types, options)
         store = StateStore(warehouse, state_schema(manifest, warehouse))
         report = PlanReport(
             target=warehouse.target_name,
@@ -94,19 +94,26 @@ class FieldTyping:
 
 
 def _field_typing(
-    specs: Sequence[SyncSpec], column_types: Mapping[str, Mapping[str, str]], options: SyncOptions
+    specs: Sequence[SyncSpec],
+    column_types: Mapping[str, Mapping[str, str]],
+    known: Sequence[Problem],
+    options: SyncOptions,
 ) -> FieldTyping:
     """Each metadata model's fields resolved against Pendo's schema (read only: fields that sync would
-    create are noted, not created); untyped, with a warning, when there is no key to read it with."""
+    create are noted, not created); untyped, with a warning, when there is no key to read it with.
+    Raises the `known` problems with those of Pendo's schema, when it is read."""
     metadata = [s for s in specs if isinstance(s, MetadataSpec)]
+    keyed = bool(os.environ.get("PENDO_INTEGRATION_KEY", "").strip())
+    if known and not (metadata and keyed):
+        raise ConfigError(known)
     if not metadata:
         return FieldTyping({}, True)
-    if not os.environ.get("PENDO_INTEGRATION_KEY", "").strip():
+    if not keyed:
         untyped = {
             s.model.unique_id: FieldCheck(s, {(f.group, f.field): ANY for f in s.fields}) for s in metadata
         }
         return FieldTyping(untyped, False, (UNTYPED_WARNING,))
-    fields = read_field_plan(options, metadata, column_types)
+    fields = read_field_plan(options, metadata, column_types, known)
     return FieldTyping(fields.checks, True, tuple(fields.warnings))
 
 

@@ -92,11 +92,11 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
         if not parsed.specs and not parsed.problems:
             emit(NOTHING_TAGGED)
             return report
-        relations, column_types = check_models(parsed, warehouse, options.target)
-        unbuilt = failed_builds_of(parsed.specs, relations, options)
+        relations, column_types, problems = check_models(parsed, warehouse, options.target)
         client = PendoClient(settings, options.client)
         try:
-            checks = _check_pendo_fields(parsed.specs, client, column_types, report, emit)
+            checks = _check_pendo_fields(parsed.specs, client, column_types, problems, report, emit)
+            unbuilt = failed_builds_of(parsed.specs, relations, options)
             store = StateStore(warehouse, state_schema(manifest, warehouse))
             with store.lock():
                 _run_models(
@@ -179,35 +179,50 @@ def _run_models(
         write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
 
 
-def check_pendo_schema(options: SyncOptions, specs: tuple[SyncSpec, ...]) -> list[str]:
-    """`validate` with a key: mapped fields against Pendo's schema (read only); warnings, or ConfigError."""
-    metadata = [s for s in specs if isinstance(s, MetadataSpec)]
-    return read_field_plan(options, metadata, {}).warnings
+def check_pendo_schema(options: SyncOptions, parsed: ParsedConfig) -> list[str]:
+    """`validate` with a key: mapped fields against Pendo's schema (read only); warnings, or one
+    ConfigError with these problems and those of meta.pendo."""
+    metadata = [s for s in parsed.specs if isinstance(s, MetadataSpec)]
+    return read_field_plan(options, metadata, {}, parsed.problems).warnings
 
 
 def read_field_plan(
-    options: SyncOptions, metadata: Sequence[MetadataSpec], column_types: Mapping[str, Mapping[str, str]]
+    options: SyncOptions,
+    metadata: Sequence[MetadataSpec],
+    column_types: Mapping[str, Mapping[str, str]],
+    known: Sequence[Problem],
 ) -> FieldPlan:
     """`resolve_fields` over a client of its own, for commands that only read Pendo (validate, plan)."""
     client = PendoClient(settings_from_env(base_url=options.pendo_url, region=options.region), options.client)
     try:
-        return resolve_fields(client, metadata, column_types)
+        return resolve_fields(client, metadata, column_types, known)
     finally:
         client.close()
 
 
 def resolve_fields(
-    client: PendoClient, metadata: Sequence[MetadataSpec], column_types: Mapping[str, Mapping[str, str]]
+    client: PendoClient,
+    metadata: Sequence[MetadataSpec],
+    column_types: Mapping[str, Mapping[str, str]],
+    known: Sequence[Problem],
 ) -> FieldPlan:
-    """Mapped fields against Pendo's schema, read once per kind; every problem in one ConfigError.
+    """Mapped fields against Pendo's schema, read once per kind; every problem in one ConfigError,
+    with the `known` ones found before (mapping, built relations), so all show in one run.
 
     A field Pendo lacks is a configuration error here, before any row is sent, rather than rows Pendo
     rejects (or silently keeps untyped) later.
     """
-    schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+    try:
+        schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+    except PendoError as exc:
+        if known:  # the problems found so far are not lost to a Pendo that cannot be read
+            raise ConfigError(
+                [*known, f"Pendo's schema could not be read to check mapped fields: {exc}"]
+            ) from None
+        raise
     plan = plan_fields(metadata, schemas, column_types)
-    if plan.problems:
-        raise ConfigError(plan.problems)
+    if known or plan.problems:
+        raise ConfigError([*known, *plan.problems])
     return plan
 
 
@@ -215,11 +230,13 @@ def _check_pendo_fields(
     specs: tuple[SyncSpec, ...],
     client: PendoClient,
     column_types: Mapping[str, Mapping[str, str]],
+    known: Sequence[Problem],
     report: RunReport,
     emit: Emit,
 ) -> dict[str, FieldCheck]:
     """Mapped fields checked against Pendo's schema (see resolve_fields); agent fields created when asked to."""
-    plan = resolve_fields(client, [s for s in specs if isinstance(s, MetadataSpec)], column_types)
+    metadata = [s for s in specs if isinstance(s, MetadataSpec)]
+    plan = resolve_fields(client, metadata, column_types, known)
     for warning in plan.warnings:
         report.warnings.append(warning)
         emit(f"[WARNING] {warning}")
@@ -284,11 +301,12 @@ def failed_builds_of(
 
 def check_models(
     parsed: ParsedConfig, warehouse: Warehouse, target: DbtTarget
-) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Each tagged model must be built and have its mapped columns. Raises one ConfigError with these
-    problems and those found in meta.pendo itself, so every configuration problem shows in one run.
+) -> tuple[dict[str, str], dict[str, dict[str, str]], list[Problem]]:
+    """Each tagged model must be built and have its mapped columns.
 
-    Returns each model's relation and its column types (which type the agent fields we may create).
+    Returns each model's relation, its column types (which type the agent fields we may create), and
+    these problems after those of meta.pendo itself: they are raised together with those of Pendo's
+    schema (resolve_fields), so every configuration problem shows in one run.
     """
     problems: list[Problem] = list(parsed.problems)
     relations = {}
@@ -310,6 +328,4 @@ def check_models(
         else:
             types[model.unique_id] = dict(columns)
             problems.extend(check_columns(spec, columns))
-    if problems:
-        raise ConfigError(problems)
-    return relations, types
+    return relations, types, problems
