@@ -28,6 +28,7 @@ class ModelNode:
     versioned: bool = False
     relation_name: str | None = None  # as dbt renders it for the target (None: ephemeral, not built)
     meta_keys: tuple[str, ...] = ()  # every key under `meta`, to spot a misspelt `pendo`
+    original_file_path: str = ""  # the model's file, relative to its project
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
         versioned=node.get("version") is not None,
         relation_name=relation_name if isinstance(relation_name, str) else None,
         meta_keys=tuple(str(key) for key in meta),
+        original_file_path=str(node.get("original_file_path") or ""),
     )
 
 

@@ -60,6 +60,7 @@ def manifest_json(manifest: Any) -> dict[str, Any]:
             "meta": dict(node.meta or {}),
             "columns": {column: {} for column in node.columns},
             "package_name": node.package_name,
+            "original_file_path": node.original_file_path,
             "fqn": list(node.fqn),
             "version": node.version,
         }

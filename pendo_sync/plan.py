@@ -26,7 +26,7 @@ from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
 from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.sync import SyncOptions, check_models, failed_builds_of, load_config, read_field_plan
+from pendo_sync.sync import SyncOptions, check_builds, check_models, load_config, read_field_plan
 from pendo_sync.warehouse import Warehouse
 
 PLAN_FILE = "pendo_sync_plan.json"
@@ -51,7 +51,7 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
     with Warehouse(options.target) as warehouse:
         relations, column_types, problems = check_models(parsed, warehouse, options.target)
         typing = _field_typing(parsed.specs, column_types, problems, options)
-        unbuilt = failed_builds_of(parsed.specs, relations, options)
+        unbuilt, stale = check_builds(parsed.specs, relations, manifest, options)
         store = StateStore(warehouse, state_schema(manifest, warehouse))
         report = PlanReport(
             target=warehouse.target_name,
@@ -59,9 +59,9 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
             state_schema=store.schema_name,
             state_exists=store.exists(),
             typed=typing.typed,
-            warnings=[*parsed.warnings, *typing.warnings],
+            warnings=[*parsed.warnings, *typing.warnings, *stale],
         )
-        for warning in typing.warnings:
+        for warning in (*typing.warnings, *stale):
             emit(f"[WARNING] {warning}")
         state = "in schema" if report.state_exists else "not created yet: every row is new; schema"
         record(

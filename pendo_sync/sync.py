@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pendo_sync.builds import RUN_RESULTS, failed_builds, read_run_results
+from pendo_sync.builds import RUN_RESULTS, edited_since_build, failed_builds, read_run_results
 from pendo_sync.config import (
     BATCH_BYTES,
     BATCH_SIZE,
@@ -25,7 +25,7 @@ from pendo_sync.config import (
 )
 from pendo_sync.errors import ConfigError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
-from pendo_sync.manifest import Manifest
+from pendo_sync.manifest import Manifest, ModelNode
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.parsing import parse_project
 from pendo_sync.pendo.client import ClientOptions, PendoClient
@@ -96,7 +96,10 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
         client = PendoClient(settings, options.client)
         try:
             checks = _check_pendo_fields(parsed.specs, client, column_types, problems, report, emit)
-            unbuilt = failed_builds_of(parsed.specs, relations, options)
+            unbuilt, stale = check_builds(parsed.specs, relations, manifest, options)
+            for warning in stale:
+                report.warnings.append(warning)
+                emit(f"[WARNING] {warning}")
             store = StateStore(warehouse, state_schema(manifest, warehouse))
             with store.lock():
                 _run_models(
@@ -278,16 +281,18 @@ def _sync_model(
         result.seconds = round(time.monotonic() - start, 3)
 
 
-def failed_builds_of(
-    specs: Sequence[SyncSpec], relations: Mapping[str, str], options: SyncOptions
-) -> dict[str, str]:
-    """By unique_id: why a model is not synced because its latest dbt build failed (see builds.py); none
-    with --allow-stale."""
-    if options.allow_stale:
-        return {}
+def check_builds(
+    specs: Sequence[SyncSpec], relations: Mapping[str, str], manifest: Manifest, options: SyncOptions
+) -> tuple[dict[str, str], list[str]]:
+    """What the latest dbt build says of each model (builds.py): by unique_id, why a model is not synced
+    because that build failed (none with --allow-stale); and warnings for models edited since it."""
     run_results = read_run_results(options.target.project_dir / options.target_path / RUN_RESULTS)
-    failed = failed_builds(run_results, [s.model for s in specs], relations)
+    models = [s.model for s in specs]
     flags = options.target.shell_flags()
+    warnings = edited_since_build(run_results, models, relations, _modified(models, manifest, options), flags)
+    if options.allow_stale:
+        return {}, warnings
+    failed = failed_builds(run_results, models, relations)
     return {
         s.model.unique_id: (
             f"{failed[s.model.unique_id]}, so {relations[s.model.unique_id]} may hold stale "
@@ -296,7 +301,23 @@ def failed_builds_of(
         )
         for s in specs
         if s.model.unique_id in failed
-    }
+    }, warnings
+
+
+def _modified(models: Sequence[ModelNode], manifest: Manifest, options: SyncOptions) -> dict[str, float]:
+    """When each model's file was last changed; the root project's models only (a package's files are
+    installed by `dbt deps`, whose copy time says nothing about the build)."""
+    modified = {}
+    for model in models:
+        if model.package_name != manifest.project_name or not model.original_file_path:
+            continue
+        try:
+            modified[model.unique_id] = (
+                (options.target.project_dir / model.original_file_path).stat().st_mtime
+            )
+        except OSError:
+            continue
+    return modified
 
 
 def check_models(

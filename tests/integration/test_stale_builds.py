@@ -3,6 +3,9 @@ a misspelt `pendo` key under meta is a warning, not a silently untagged model.""
 
 from __future__ import annotations
 
+import os
+import time
+
 from pendo_sync.pendo.emulator import Emulator
 from tests.integration.harness import Project, metadata_posts
 
@@ -43,3 +46,22 @@ def test_a_near_miss_of_the_pendo_key_is_warned_about(project: Project, emulator
     assert result.exit_code == 0, result.output
     assert "[WARNING] pendo_accounts: meta.pendoo is not read" in result.output
     assert "rename `pendoo:` to `pendo:`" in result.output
+
+
+def test_a_model_edited_since_its_latest_build_is_warned_about(project: Project, emulator: Emulator) -> None:
+    project.dbt("run", "-s", "pendo_visitors", "pendo_accounts")
+    fresh = project.sync(emulator, command="plan")
+    assert fresh.exit_code == 0 and "changed after its latest dbt build" not in fresh.output
+
+    sql = project.path / "models" / "pendo_visitors.sql"
+    sql.write_text(sql.read_text() + "\n-- edited, not rebuilt")
+    later = time.time() + 5  # after the build started, whatever the clocks' resolution
+    os.utime(sql, (later, later))
+    edited = project.sync(emulator, command="plan")
+    assert edited.exit_code == 0, edited.output
+    assert (
+        "[WARNING] pendo_visitors: models/pendo_visitors.sql changed after its latest dbt build"
+        in edited.output
+    )
+    assert f"Fix: `dbt run -s pendo_visitors --project-dir {project.path}" in edited.output
+    assert "pendo_accounts: models" not in edited.output

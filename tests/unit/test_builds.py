@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from pendo_sync.builds import failed_builds, read_run_results
+from pendo_sync.builds import edited_since_build, failed_builds, read_run_results
 from pendo_sync.manifest import ModelNode
 
 VISITORS = ModelNode("model.p.visitors", "visitors", "db", "prod", "visitors", {"object": "visitor"})
@@ -51,3 +53,20 @@ def test_a_missing_or_unreadable_file_is_nothing_known(tmp_path: Path) -> None:
     assert read_run_results(tmp_path / "run_results.json") is None
     (tmp_path / "run_results.json").write_text("{half")
     assert read_run_results(tmp_path / "run_results.json") is None
+
+
+def test_a_model_file_newer_than_its_latest_successful_build_is_warned_about() -> None:
+    run = {
+        "metadata": {"invocation_started_at": "2026-12-07T10:00:00Z"},
+        "results": [entry(VISITORS, "success", '"db"."prod"."visitors"'), entry(ACCOUNTS, "success")],
+    }
+    built = datetime(2026, 12, 7, 10, tzinfo=timezone.utc).timestamp()
+    visitors = replace(VISITORS, original_file_path="models/visitors.sql")
+    modified = {VISITORS.unique_id: built + 60, ACCOUNTS.unique_id: built - 60}
+    assert edited_since_build(run, [visitors, ACCOUNTS], RELATIONS, modified, " --target prod") == [
+        "visitors: models/visitors.sql changed after its latest dbt build (started 2026-12-07T10:00:00Z): its "
+        "table may not reflect the edit. Fix: `dbt run -s visitors --target prod`"
+    ]
+    other_target = {**run, "results": [entry(VISITORS, "success", '"db"."dev"."visitors"')]}
+    assert edited_since_build(other_target, [visitors], RELATIONS, modified) == []
+    assert edited_since_build({"results": run["results"]}, [visitors], RELATIONS, modified) == []
