@@ -371,7 +371,7 @@ def _exit(totals: dict[str, int], statuses: list[str], limit: RejectLimit, conso
 @dbt_options
 @handle_errors
 def validate(dbt: SyncOptions) -> None:
-    """Check every meta.pendo mapping in the manifest; with PENDO_INTEGRATION_KEY set, also check the
+    """Check every meta.pendo mapping; with PENDO_INTEGRATION_KEY set, also check the
     mapped fields against Pendo's schema (read only). Never touches the warehouse."""
     from pendo_sync.selection import NOTHING_TAGGED
     from pendo_sync.sync import check_pendo_schema, load_config

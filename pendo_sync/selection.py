@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pendo_sync.config import near_misses
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import ModelNode
 from pendo_sync.parsing import QUIET, ParsedProject
@@ -60,12 +61,14 @@ def select_models(
         )
     kept = keep_selected(tagged, listed.unique_ids)
     if not kept:
-        names = sorted(m.name for m in keep_selected(project.manifest.models, listed.unique_ids))
+        untagged = keep_selected(project.manifest.models, listed.unique_ids)
+        names = sorted(m.name for m in untagged)
         which = f" (only {', '.join(names[:10])}{' ...' if len(names) > 10 else ''})" if names else ""
         raise ConfigError(
             [
                 f"{selection.describe()} selects no model tagged with meta.pendo{which}. Fix: select "
-                "tagged models, or tag the selected ones with meta.pendo"
+                "tagged models, or tag the selected ones with meta.pendo",
+                *near_misses(untagged),
             ]
         )
     return kept

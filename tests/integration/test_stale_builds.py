@@ -46,6 +46,10 @@ def test_a_near_miss_of_the_pendo_key_is_warned_about(project: Project, emulator
     assert result.exit_code == 0, result.output
     assert "[WARNING] pendo_accounts: meta.pendoo is not read" in result.output
     assert "rename `pendoo:` to `pendo:`" in result.output
+    selected = project.sync(emulator, "-s", "pendo_accounts", command="validate")
+    assert selected.exit_code == 2
+    assert "selects no model tagged with meta.pendo (only pendo_accounts)" in selected.output
+    assert "pendo_accounts: meta.pendoo is not read" in selected.output
 
 
 def test_a_model_edited_since_its_latest_build_is_warned_about(project: Project, emulator: Emulator) -> None:
