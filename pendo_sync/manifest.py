@@ -24,8 +24,6 @@ class ModelNode:
     pendo: Any
     documented_columns: tuple[str, ...] = field(default=())
     package_name: str = ""
-    fqn: tuple[str, ...] = ()  # dbt's fully qualified name: package, folders, model name
-    versioned: bool = False
     relation_name: str | None = None  # as dbt renders it for the target (None: ephemeral, not built)
     meta_keys: tuple[str, ...] = ()  # every key under `meta`, to spot a misspelt `pendo`
     original_file_path: str = ""  # the model's file, relative to its project
@@ -75,8 +73,6 @@ def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
         pendo=meta.get("pendo"),
         documented_columns=tuple(str(c) for c in _mapping(node.get("columns"))),
         package_name=str(node.get("package_name") or ""),
-        fqn=tuple(str(part) for part in node.get("fqn") or ()),
-        versioned=node.get("version") is not None,
         relation_name=relation_name if isinstance(relation_name, str) else None,
         meta_keys=tuple(str(key) for key in meta),
         original_file_path=str(node.get("original_file_path") or ""),

@@ -61,8 +61,6 @@ def manifest_json(manifest: Any) -> dict[str, Any]:
             "columns": {column: {} for column in node.columns},
             "package_name": node.package_name,
             "original_file_path": node.original_file_path,
-            "fqn": list(node.fqn),
-            "version": node.version,
         }
     metadata = {
         "adapter_type": manifest.metadata.adapter_type,

@@ -18,7 +18,7 @@ def test_the_exposure_parses_and_depends_on_every_selected_tagged_model(project:
     env = {**project.env, "PENDO_REGION": "eu"}
     with environ(project.env):
         manifest = parse_project(DbtTarget(project.path, project.path, project.target), "target").manifest
-    tagged = sorted(m.unique_id for m in manifest.tagged() if "validate_cases" not in m.fqn)
+    tagged = sorted(m.unique_id for m in manifest.tagged() if "validate_cases" not in m.original_file_path)
     assert "model.pendo_sync_integration_tests.pendo_visitors" in tagged
     first = runner.invoke(main, args, env=env, catch_exceptions=False)
     assert first.exit_code == 0, first.output

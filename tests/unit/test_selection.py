@@ -20,7 +20,7 @@ from pendo_sync.selection import (
 from pendo_sync.warehouse import DbtTarget
 
 
-def model(fqn: tuple[str, ...], tagged: bool = True, versioned: bool = False) -> ModelNode:
+def model(fqn: tuple[str, ...], tagged: bool = True) -> ModelNode:
     name = fqn[-1]
     return ModelNode(
         f"model.{fqn[0]}.{name}",
@@ -30,8 +30,6 @@ def model(fqn: tuple[str, ...], tagged: bool = True, versioned: bool = False) ->
         name,
         {"object": "visitor"} if tagged else None,
         package_name=fqn[0],
-        fqn=fqn,
-        versioned=versioned,
     )
 
 
