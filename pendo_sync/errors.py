@@ -2,7 +2,7 @@
 
     PendoSyncError                  anything we raise on purpose; `exit_code` says how the CLI exits
     ├── ConfigError                 meta.pendo, flags or environment are wrong (exit 2, nothing sent)
-    ├── ManifestError               target/manifest.json is missing, unreadable or from another adapter
+    ├── ManifestError               dbt's parse gave model nodes without a name or schema
     ├── WarehouseError              the warehouse refused a query or a model is not built
     │   └── LockError               another pendo-dbt run holds the state lock (exit 3)
     └── PendoError                  Pendo could not be used for the whole run

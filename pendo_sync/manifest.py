@@ -6,7 +6,7 @@ shape of the manifest.json artifact, whose format is stable and versioned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from pendo_sync.errors import ManifestError
@@ -22,7 +22,6 @@ class ModelNode:
     schema: str
     alias: str
     pendo: Any
-    documented_columns: tuple[str, ...] = field(default=())
     package_name: str = ""
     relation_name: str | None = None  # as dbt renders it for the target (None: ephemeral, not built)
     meta_keys: tuple[str, ...] = ()  # every key under `meta`, to spot a misspelt `pendo`
@@ -71,7 +70,6 @@ def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:
         schema=schema,
         alias=alias if isinstance(alias, str) else name,
         pendo=meta.get("pendo"),
-        documented_columns=tuple(str(c) for c in _mapping(node.get("columns"))),
         package_name=str(node.get("package_name") or ""),
         relation_name=relation_name if isinstance(relation_name, str) else None,
         meta_keys=tuple(str(key) for key in meta),

@@ -58,7 +58,6 @@ def manifest_json(manifest: Any) -> dict[str, Any]:
             "relation_name": node.relation_name,
             "config": {"meta": dict(node.config.meta or {})},
             "meta": dict(node.meta or {}),
-            "columns": {column: {} for column in node.columns},
             "package_name": node.package_name,
             "original_file_path": node.original_file_path,
         }
