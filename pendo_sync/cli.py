@@ -355,7 +355,8 @@ def status(dbt: SyncOptions) -> None:
     """Per tagged model: rows synced, last run, rows pending (from the warehouse state; Pendo untouched)."""
     from pendo_sync.status import run_status
 
-    run_status(dbt, _console().info)
+    console = _console()
+    run_status(dbt, console.info, console.record)
 
 
 @main.command()

@@ -7,6 +7,7 @@ coerced to the types of Pendo's fields, read from its schema once per run (see s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pendo_sync import state_sql as sql
@@ -62,6 +63,20 @@ def diff_sql(check: FieldCheck, relation: str, state_schema: str, dialect: sql.D
         dialect,
         check.doubles,
     )
+
+
+def pending_sql(spec: MetadataSpec, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
+    """How many rows the next sync will find changed: sync's diff, counted. Field names are taken
+    lowercased, as Pendo stores them (sync hashes them as Pendo's schema spells them)."""
+    lowered = replace(spec, fields=tuple(replace(f, field=f.field.lower()) for f in spec.fields))
+    groups = [
+        sql.GroupHash(g, _fingerprint(lowered, g), tuple(f.column for f in lowered.group_fields(g)))
+        for g in lowered.groups
+    ]
+    diff = sql.metadata_diff(
+        relation, state_schema, spec.model.unique_id, spec.id_column, spec.columns, groups, dialect
+    )
+    return sql.row_count(diff)
 
 
 def _entry_plan(check: FieldCheck, group: str) -> sql.EntryPlan | None:

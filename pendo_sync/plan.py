@@ -24,6 +24,7 @@ from pendo_sync.errors import ConfigError, WarehouseError
 from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
+from pendo_sync.report import plural
 from pendo_sync.selection import nothing_selected
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.sync import SyncOptions, check_adapter, check_models, load_config, read_field_plan
@@ -126,6 +127,7 @@ class _Planner:
                 self.metadata(checks[model_id], relation, plan)
             else:
                 self.events(spec, relation, column_types, plan)
+            self.left_model(spec, relation, plan)
         except (WarehouseError, ConfigError) as exc:
             plan.status, plan.message = "error", str(exc)
         plan.seconds = round(time.monotonic() - start, 3)
@@ -162,6 +164,23 @@ class _Planner:
             plan.add(prepare_events(spec, rows), self.samples)
         if plan.oversized:
             plan.notes.append(event_sync.oversized_note(plan.oversized))
+
+    def left_model(self, spec: SyncSpec, relation: str, plan: ModelPlan) -> None:
+        """Records synced once that the model no longer holds: nothing deletes them from Pendo."""
+        if not self.has_state or self.options.full_refresh:
+            return
+        key = spec.event_id_column if isinstance(spec, EventSpec) else spec.id_column
+        coverage = sql.state_coverage(
+            relation, self.store.schema, spec.model.unique_id, key, self.store.dialect
+        )
+        plan.left_model = max(
+            (int(gone or 0) for _, _, gone, _ in self.store.warehouse.query(coverage)), default=0
+        )
+        if plan.left_model:
+            plan.notes.append(
+                f"{plural(plan.left_model, 'record')} left the model since they were synced; they stay in "
+                "Pendo (pendo-dbt never deletes) and are not sent"
+            )
 
     def unique(self, relation: str, column: str, what: str, plan: ModelPlan) -> bool:
         plan.rows_in_model, duplicate = metadata_sync.profile_keys(

@@ -44,6 +44,7 @@ class ModelPlan:
     groups: dict[str, GroupPlan] = field(default_factory=dict)
     rejections: list[RowProblem] = field(default_factory=list)  # the first few, with their reasons
     oversized: int = 0
+    left_model: int = 0  # records synced once that the model no longer holds (they stay in Pendo)
     status: str = "ok"  # ok | error
     message: str = ""
     notes: list[str] = field(default_factory=list)

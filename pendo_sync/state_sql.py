@@ -236,6 +236,22 @@ def event_diff(
     return f"select {KEY}, {', '.join([*values, 'e', 'e_bytes'])}\nfrom ({new}) d"
 
 
+def state_coverage(relation: str, schema: str, model_id: str, id_column: str, d: Dialect) -> str:
+    """Per Pendo group of a model: its state rows, how many of them name a key the model no longer holds
+    (records that left the model: Pendo keeps them, nothing deletes them), and the latest sync time."""
+    key = d.text(d.quote(id_column))
+    return (
+        f"select s.pendo_group, count(*), sum(case when m.k is null then 1 else 0 end), max(s.synced_at)\n"
+        f"from {schema}.{d.quote(STATE)} s left join (select distinct {key} as k from {relation}) m "
+        f"on m.k = s.record_key\nwhere s.model_id = {literal(model_id)} group by s.pendo_group"
+    )
+
+
+def row_count(query: str) -> str:
+    """How many rows `query` returns (what a sync would send, for `status`)."""
+    return f"select count(*) from ({query}) counted"
+
+
 def mark_all_seen(relation: str, schema: str, model_id: str, id_column: str, run_id: str, d: Dialect) -> str:
     """Record every current event id as sent, without sending: `backfill: false` on a first sync."""
     key = d.text(d.quote(id_column))
