@@ -49,6 +49,7 @@ class ModelResult:
     unsent: int = (
         0  # changed rows with nothing to send (all mapped values null with nulls: skip, or backfill off)
     )
+    nulls_skipped: int = 0  # NULL values left out of the rows sent (`nulls: skip`)
     status: str = "ok"  # ok | warn | error | skipped
     message: str = ""
     notes: list[str] = field(default_factory=list)

@@ -450,3 +450,25 @@ def test_a_run_stopped_by_a_refused_key_lists_every_model_and_still_sums_up(
     )
     assert [m["status"] for m in project.results()["models"]] == ["error", "skipped"]
     assert metadata_posts(emulator) and not any("/visitor/" in r["path"] for r in metadata_posts(emulator))
+
+
+def test_a_value_set_to_null_stays_in_pendo_with_nulls_skip_and_every_plan_and_sync_says_so(
+    project: Project, emulator: Emulator
+) -> None:
+    rows = project.seed_rows("visitors")
+    rows[0]["seats"] = "5"
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    assert project.sync(emulator, "--select", "pendo_visitors").exit_code == 0
+    rows[0]["seats"] = ""  # NULL in the model
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    plan = project.sync(emulator, "--select", "pendo_visitors", command="plan")
+    assert "1 NULL value would be left out (nulls: skip): Pendo keeps what it holds" in plan.output
+    synced = project.sync(emulator, "--select", "pendo_visitors")
+    assert synced.exit_code == 0, synced.output
+    assert "1 changed, 1 sent: 1 updated" in synced.output
+    assert "1 NULL value was left out (nulls: skip)" in synced.output
+    assert project.results()["models"][0]["nulls_skipped"] == 1
+    record = pendo_record(emulator, "visitor", rows[0]["user_id"])
+    assert record is not None and record["custom"]["seats"] == 5  # as the note says

@@ -92,7 +92,7 @@ def test_columns_fetched_as_doubles_are_hashed_as_the_model_holds_them() -> None
     db.execute("create schema s")
     for statement in sql.create_tables("s", DUCKDB):
         db.execute(statement)
-    (key, raw, row_hash, _, _), (_, fetched, same_hash, _, _) = (
+    (key, raw, row_hash, _, _, _), (_, fetched, same_hash, _, _, _) = (
         db.execute(q).fetchall()[0] for q in (plain, doubles)
     )
     assert (key, raw, fetched) == ("v1", Decimal("12.50"), 12.5) and type(fetched) is float
