@@ -124,15 +124,20 @@ def fail_on_rejected(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn our errors into a message and exit code; anything else is a bug, with a traceback under --debug."""
+    """Turn our errors into a message and exit code; anything else is a bug, with a traceback under --debug.
+    Usage errors (click's) are click's to print, with exit code 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         console = _console()
         try:
             return fn(*args, **kwargs)
+        except click.ClickException:
+            raise
         except PendoSyncError as exc:
-            console.error(str(exc))
+            # only a sync sends: that nothing was is news there, and noise after validate or plan
+            sent = "\nNothing was sent." if fn.__name__ == "sync" and exc.exit_code in (2, 3) else ""
+            console.error(f"{exc}{sent}")
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             console.error("Interrupted. State holds only what Pendo acknowledged; rerun to send the rest.")
@@ -384,7 +389,15 @@ def exposures(
     region: str | None,
 ) -> None:
     """Write a dbt exposure declaring Pendo downstream of every synced model (for dbt docs and lineage)."""
-    from pendo_sync.exposures import Owner, build_exposure, pendo_app_url, render, write_exposures
+    from pendo_sync.exposures import (
+        Owner,
+        build_exposure,
+        check_output,
+        model_paths,
+        pendo_app_url,
+        render,
+        write_exposures,
+    )
     from pendo_sync.selection import nothing_selected
     from pendo_sync.sync import load_config
 
@@ -398,6 +411,7 @@ def exposures(
         [s.model for s in parsed.specs], manifest.project_name, url, Owner(owner_name, owner_email), name
     )
     path = output if output.is_absolute() else dbt.target.project_dir / output
+    check_output(path, dbt.target.project_dir, model_paths(dbt.target.project_dir))
     changed = write_exposures(path, render(exposure))
     verb = "Wrote" if changed else "Unchanged:"
     console.info(
@@ -423,5 +437,16 @@ def emulator(host: str, port: int, seed_file: str | None) -> None:
 
     key = os.environ.get("PENDO_INTEGRATION_KEY", "")
     if not key:
-        raise click.UsageError("Set PENDO_INTEGRATION_KEY: the emulator accepts only that key.")
-    serve(host, port, key, os.environ.get("PENDO_TRACK_EVENT_SECRET", ""), seed_file)
+        raise click.UsageError(
+            "Set PENDO_INTEGRATION_KEY (any value, e.g. `export PENDO_INTEGRATION_KEY=local-key`): the "
+            "emulator accepts only that key, and pendo-dbt sends it."
+        )
+    try:
+        serve(host, port, key, os.environ.get("PENDO_TRACK_EVENT_SECRET", ""), seed_file)
+    except OSError as exc:  # the address is taken, or not ours to listen on
+        raise click.UsageError(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Pick another --port, or stop what "
+            "listens there (another emulator?)"
+        ) from None
+    except ValueError as exc:  # the seed file is not JSON, or not a seed
+        raise click.UsageError(f"--seed {seed_file}: {exc}") from None

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml  # type: ignore[import-untyped]  # PyYAML comes with dbt; its stubs are not installed
+
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import ModelNode
 from pendo_sync.settings import REGIONS
@@ -92,6 +94,34 @@ def render(exposure: Exposure) -> str:
         *(f"      - {json.dumps(ref)}" for ref in exposure.refs),
     ]
     return HEADER + "\n".join(lines) + "\n"
+
+
+def model_paths(project_dir: Path) -> list[str]:
+    """The project's `model-paths` (dbt's default: models), where dbt reads properties files."""
+    try:
+        project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ["models"]
+    paths = project.get("model-paths") if isinstance(project, dict) else None
+    return [str(p) for p in paths] if isinstance(paths, list) and paths else ["models"]
+
+
+def check_output(path: Path, project_dir: Path, paths: Iterable[str]) -> None:
+    """dbt reads exposures only from .yml files under a model path: a file elsewhere would be written
+    and never read, so the command would look done while Pendo never appears in the lineage."""
+    roots = [(project_dir / p).resolve() for p in paths]
+    target = path.resolve()
+    if target.suffix not in (".yml", ".yaml"):
+        fix = f"name a .yml file, e.g. --output {Path(next(iter(paths), 'models')) / 'pendo_exposures.yml'}"
+        raise ConfigError([f"--output {path}: dbt reads exposures only from .yml files. Fix: {fix}"])
+    if not any(target.is_relative_to(root) for root in roots):
+        where = ", ".join(f"{p}/" for p in paths)
+        raise ConfigError(
+            [
+                f"--output {path} is outside the project's model paths ({where}), where dbt never reads it. "
+                f"Fix: put it under one of them, e.g. --output {Path(next(iter(paths), 'models')) / path.name}"
+            ]
+        )
 
 
 def write_exposures(path: Path, text: str) -> bool:

@@ -472,3 +472,17 @@ def test_a_value_set_to_null_stays_in_pendo_with_nulls_skip_and_every_plan_and_s
     assert project.results()["models"][0]["nulls_skipped"] == 1
     record = pendo_record(emulator, "visitor", rows[0]["user_id"])
     assert record is not None and record["custom"]["seats"] == 5  # as the note says
+
+
+def test_only_sync_says_nothing_was_sent_after_a_configuration_error(
+    project: Project, emulator: Emulator
+) -> None:
+    schema = project.path / "models" / "schema.yml"
+    schema.write_text(schema.read_text().replace("object: account", "object: acount"))
+    project.dbt("parse")
+    synced = project.sync(emulator)
+    assert synced.exit_code == 2 and "Nothing was sent." in synced.output
+    for command in ("validate", "plan"):
+        result = project.sync(emulator, command=command)
+        assert result.exit_code == 2 and "unknown object 'acount'" in result.output
+        assert "nothing was sent" not in result.output.lower(), command
