@@ -23,6 +23,7 @@ from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
 from pendo_sync.config import BATCH_BYTES, BATCH_SIZE
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
+from pendo_sync.report import plural
 from pendo_sync.selection import Selection
 from pendo_sync.thresholds import RejectLimit, judge
 from pendo_sync.warehouse import DbtTarget
@@ -350,7 +351,7 @@ def validate(dbt: SyncOptions) -> None:
         checked = " Mapped fields exist in Pendo (or will be created: create_agent_fields)."
     else:
         checked = " (Set PENDO_INTEGRATION_KEY to also check the fields against Pendo.)"
-    console.info(f"OK: {len(parsed.specs)} tagged models, no configuration problems.{checked}")
+    console.info(f"OK: {plural(len(parsed.specs), 'tagged model')}, no configuration problems.{checked}")
 
 
 @main.command()
@@ -415,7 +416,7 @@ def exposures(
     changed = write_exposures(path, render(exposure))
     verb = "Wrote" if changed else "Unchanged:"
     console.info(
-        f"{verb} {path}: exposure '{exposure.name}' depends on {len(exposure.refs)} models. "
+        f"{verb} {path}: exposure '{exposure.name}' depends on {plural(len(exposure.refs), 'model')}. "
         "Run `dbt parse` (or `dbt docs generate`) to see Pendo in the lineage."
     )
 

@@ -67,7 +67,7 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
         state = "in schema" if report.state_exists else "not created yet: every row is new; schema"
         record(
             [
-                f"Plan for target '{report.target}' ({report.adapter}): {len(parsed.specs)} models; state "
+                f"Plan for target '{report.target}' ({report.adapter}): {plural(len(parsed.specs), 'model')}; state "
                 f"{state} {store.schema_name}. Nothing will be sent or written."
             ],
             {k: v for k, v in report.to_json().items() if k not in ("models", "totals")},

@@ -135,6 +135,7 @@ def test_a_model_whose_every_event_failed_is_an_error_and_its_reason_is_said_onc
     emulator.faults.set(parse_faults([{"match": "/data/track", "status": 501}]))  # not retried
     result = project.sync(emulator, *EVENTS)
     assert result.exit_code == 1, result.output
+    assert "): 1 model; state in schema" in result.output  # not "1 models"
     assert "1 of 1 ERROR syncing event model pendo_events" in result.output
     assert "6 sent: 0 accepted, 0 rejected, 6 failed" in result.output
     assert "ERROR=1" in result.output and "OK=0" in result.output
