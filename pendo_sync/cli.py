@@ -1,8 +1,9 @@
 """`pendo-dbt`: the command line. Flags mean what they mean in dbt; errors become messages and exit codes.
 
 Exit codes: 0 every sent row acknowledged (rows Pendo reports missing are reported, not failures), or
-no more rejected/failed rows than --fail-on-rejected allows; 1 more rows failed or were rejected, or a
-model could not be synced; 2 configuration or usage error (nothing sent); 3 another run holds the lock.
+no more rejected/failed rows than --fail-on-rejected allows; 1 more rows failed or were rejected, a
+model is ERROR (not synced, or rows failed and none acknowledged), or the run stopped; 2 configuration
+or usage error (nothing sent); 3 another run holds the lock; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
