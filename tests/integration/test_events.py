@@ -142,6 +142,9 @@ def test_a_model_whose_every_event_failed_is_an_error_and_its_reason_is_said_onc
     assert "  6 failed (no usable answer; retried next run):\n" in result.output
     assert result.output.count("Pendo answered HTTP 501") == 1
     assert project.results()["models"][0]["status"] == "error"
+    emulator.faults.set([])
+    status = project.sync(emulator, *EVENTS, command="status")
+    assert ": error (6 failed); pending: 6 rows to send" in status.output
 
 
 def test_an_unreachable_track_host_stops_the_run_before_any_event_is_sent(
