@@ -1,7 +1,8 @@
 """`pendo-dbt exposures`: declare Pendo as a dbt exposure downstream of every synced model.
 
-Pure rendering plus one file write. With the generated YAML in the project, `dbt docs` draws Pendo in
-the lineage graph and `dbt ls -s +exposure:pendo` lists what feeds it. The owner comes from the
+Pure rendering plus one file write, and a read of dbt_project.yml's model paths (the file must be under
+one, or dbt never reads it). With the generated YAML in the project, `dbt docs` draws Pendo in the
+lineage graph and `dbt ls -s +exposure:pendo` lists what feeds it. The owner comes from the
 command line only (dbt requires a name or an email): it belongs to whoever owns the Pendo integration,
 not to any one model, so it is not a meta.pendo key.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,20 +107,20 @@ def model_paths(project_dir: Path) -> list[str]:
     return [str(p) for p in paths] if isinstance(paths, list) and paths else ["models"]
 
 
-def check_output(path: Path, project_dir: Path, paths: Iterable[str]) -> None:
+def check_output(path: Path, project_dir: Path, paths: Sequence[str]) -> None:
     """dbt reads exposures only from .yml files under a model path: a file elsewhere would be written
     and never read, so the command would look done while Pendo never appears in the lineage."""
     roots = [(project_dir / p).resolve() for p in paths]
     target = path.resolve()
     if target.suffix not in (".yml", ".yaml"):
-        fix = f"name a .yml file, e.g. --output {Path(next(iter(paths), 'models')) / 'pendo_exposures.yml'}"
+        fix = f"name a .yml file, e.g. --output {Path((paths or ['models'])[0]) / 'pendo_exposures.yml'}"
         raise ConfigError([f"--output {path}: dbt reads exposures only from .yml files. Fix: {fix}"])
     if not any(target.is_relative_to(root) for root in roots):
         where = ", ".join(f"{p}/" for p in paths)
         raise ConfigError(
             [
                 f"--output {path} is outside the project's model paths ({where}), where dbt never reads it. "
-                f"Fix: put it under one of them, e.g. --output {Path(next(iter(paths), 'models')) / path.name}"
+                f"Fix: put it under one of them, e.g. --output {Path((paths or ['models'])[0]) / path.name}"
             ]
         )
 

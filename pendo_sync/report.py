@@ -22,7 +22,7 @@ from pendo_sync.pendo.responses import FAILED, MISSING, REJECTED, UPDATED
 # Worst first: the outcome a row gets when its groups disagree.
 SEVERITY = (FAILED, REJECTED, MISSING, UPDATED)
 _SHOWN = 10
-RESULTS_NAME = "pendo_sync_results.json"
+RESULTS_FILE = "pendo_sync_results.json"
 COUNTS = ("rows_in_model", "changed", "sent", "updated", "missing", "rejected", "failed", "unsent")
 
 
@@ -179,7 +179,7 @@ def problem_lines(result: ModelResult) -> list[str]:
                 ids_text = f": {_listing(named[:_SHOWN], len(named))}" if named else ""
                 lines.append(f"    {plural(len(ids), 'row')}: {reason}{ids_text}")
             if len(by_reason) > _SHOWN:
-                lines.append(f"    and {len(by_reason) - _SHOWN} more reasons (target/{RESULTS_NAME})")
+                lines.append(f"    and {len(by_reason) - _SHOWN} more reasons (target/{RESULTS_FILE})")
             continue
         lines.append(f"  {count} {heading}: {_listing(listed, count)}")
     return lines

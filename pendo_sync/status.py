@@ -99,6 +99,7 @@ def _model_status(
         last_run_id=run[0][0] if run else None,
         last_run_at=_time(run[0][1]) if run else None,
         last_run_status=model_status if run else None,
+        last_run=last,
     )
     if relation is None:
         return base
@@ -116,7 +117,6 @@ def _model_status(
             "synced": synced,
             "left_model": left,
             "last_synced_at": _time(latest) if latest else None,
-            "last_run": last,
             "pending": pending,
             "pending_note": note,
         }

@@ -29,7 +29,7 @@ from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.schema import FieldCheck, FieldPlan, plan_fields
 from pendo_sync.progress import Progress
 from pendo_sync.report import (
-    RESULTS_NAME,
+    RESULTS_FILE,
     ModelResult,
     RunReport,
     model_line,
@@ -43,8 +43,6 @@ from pendo_sync.selection import Selection, nothing_selected, select_models
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.warehouse import DbtTarget, Warehouse
-
-RESULTS_FILE = RESULTS_NAME
 
 
 @dataclass(frozen=True)
