@@ -170,12 +170,8 @@ class _Planner:
         if not self.has_state or self.options.full_refresh:
             return
         key = spec.event_id_column if isinstance(spec, EventSpec) else spec.id_column
-        coverage = sql.state_coverage(
-            relation, self.store.schema, spec.model.unique_id, key, self.store.dialect
-        )
-        plan.left_model = max(
-            (int(gone or 0) for _, _, gone, _ in self.store.warehouse.query(coverage)), default=0
-        )
+        left = sql.records_left(relation, self.store.schema, spec.model.unique_id, key, self.store.dialect)
+        plan.left_model = int(self.store.warehouse.query(left)[0][0])
         if plan.left_model:
             plan.notes.append(
                 f"{plural(plan.left_model, 'record')} left the model since they were synced; they stay in "

@@ -250,13 +250,23 @@ def event_diff(
 
 
 def state_coverage(relation: str, schema: str, model_id: str, id_column: str, d: Dialect) -> str:
-    """Per Pendo group of a model: its state rows, how many of them name a key the model no longer holds
-    (records that left the model: Pendo keeps them, nothing deletes them), and the latest sync time."""
+    """Per Pendo group of a model: its state rows whose key the model still holds, and the latest sync."""
     key = d.text(d.quote(id_column))
     return (
-        f"select s.pendo_group, count(*), sum(case when m.k is null then 1 else 0 end), max(s.synced_at)\n"
-        f"from {schema}.{d.quote(STATE)} s left join (select distinct {key} as k from {relation}) m "
-        f"on m.k = s.record_key\nwhere s.model_id = {literal(model_id)} group by s.pendo_group"
+        f"select s.pendo_group, count(*), max(s.synced_at)\nfrom {schema}.{d.quote(STATE)} s "
+        f"join (select distinct {key} as k from {relation}) m on m.k = s.record_key\n"
+        f"where s.model_id = {literal(model_id)} group by s.pendo_group"
+    )
+
+
+def records_left(relation: str, schema: str, model_id: str, id_column: str, d: Dialect) -> str:
+    """How many keys state holds for a model that the model no longer holds: records that left it (Pendo
+    keeps them: nothing deletes them)."""
+    key = d.text(f"m.{d.quote(id_column)}")
+    return (
+        f"select count(distinct s.record_key) from {schema}.{d.quote(STATE)} s\n"
+        f"where s.model_id = {literal(model_id)} and not exists "
+        f"(select 1 from {relation} m where {key} = s.record_key)"
     )
 
 

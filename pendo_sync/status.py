@@ -103,13 +103,12 @@ def _model_status(
     )
     if relation is None:
         return base
-    synced, left, latest = {}, 0, None
-    for group, count, gone, synced_at in store.warehouse.query(
-        sql.state_coverage(relation, store.schema, model_id, _id_column(spec), store.dialect)
-    ):
-        synced[str(group)] = int(count) - int(gone or 0)
-        left = max(left, int(gone or 0))  # a record is one key, in one or two groups
+    synced, latest = {}, None
+    coverage = (relation, store.schema, model_id, _id_column(spec), store.dialect)
+    for group, count, synced_at in store.warehouse.query(sql.state_coverage(*coverage)):
+        synced[str(group)] = int(count)
         latest = max(latest or synced_at, synced_at)
+    left = int(store.warehouse.query(sql.records_left(*coverage))[0][0])
     pending, note = _pending(store, spec, relation)
     return ModelStatus(
         **{
