@@ -1,8 +1,9 @@
 """`pendo-dbt`: the command line. Flags mean what they mean in dbt; errors become messages and exit codes.
 
 Exit codes: 0 every sent row acknowledged (rows Pendo reports missing are reported, not failures), or
-no more rejected/failed rows than --fail-on-rejected allows; 1 more rows failed or were rejected, or a
-model could not be synced; 2 configuration or usage error (nothing sent); 3 another run holds the lock.
+no more rejected/failed rows than --fail-on-rejected allows; 1 more rows failed or were rejected, a
+model is ERROR (not synced, or rows failed and none acknowledged), or the run stopped; 2 configuration
+or usage error (nothing sent); 3 another run holds the lock; 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
 from pendo_sync.config import BATCH_BYTES, BATCH_SIZE
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
+from pendo_sync.report import plural
 from pendo_sync.selection import Selection
 from pendo_sync.thresholds import RejectLimit, judge
 from pendo_sync.warehouse import DbtTarget
@@ -156,15 +158,20 @@ def console_flags(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn our errors into a message and exit code; anything else is a bug, with a traceback under --debug."""
+    """Turn our errors into a message and exit code; anything else is a bug, with a traceback under --debug.
+    Usage errors (click's) are click's to print, with exit code 2."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         console = _console()
         try:
             return fn(*args, **kwargs)
+        except click.ClickException:
+            raise
         except PendoSyncError as exc:
-            console.error(str(exc))
+            # only a sync sends: that nothing was is news there, and noise after validate or plan
+            sent = "\nNothing was sent." if fn.__name__ == "sync" and exc.exit_code in (2, 3) else ""
+            console.error(f"{exc}{sent}")
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
             console.error("Interrupted. State holds only what Pendo acknowledged; rerun to send the rest.")
@@ -392,7 +399,7 @@ def validate(dbt: SyncOptions) -> None:
         checked = " Mapped fields exist in Pendo (or will be created: create_agent_fields)."
     else:
         checked = " (Set PENDO_INTEGRATION_KEY to also check the fields against Pendo.)"
-    console.info(f"OK: {len(parsed.specs)} tagged models, no configuration problems.{checked}")
+    console.info(f"OK: {plural(len(parsed.specs), 'tagged model')}, no configuration problems.{checked}")
 
 
 @main.command()
@@ -403,7 +410,8 @@ def status(dbt: SyncOptions) -> None:
     """Per tagged model: rows synced, last run, rows pending (from the warehouse state; Pendo untouched)."""
     from pendo_sync.status import run_status
 
-    run_status(dbt, _console().info)
+    console = _console()
+    run_status(dbt, console.info, console.record)
 
 
 @main.command()
@@ -432,7 +440,15 @@ def exposures(
     region: str | None,
 ) -> None:
     """Write a dbt exposure declaring Pendo downstream of every synced model (for dbt docs and lineage)."""
-    from pendo_sync.exposures import Owner, build_exposure, pendo_app_url, render, write_exposures
+    from pendo_sync.exposures import (
+        Owner,
+        build_exposure,
+        check_output,
+        model_paths,
+        pendo_app_url,
+        render,
+        write_exposures,
+    )
     from pendo_sync.selection import NOTHING_TAGGED
     from pendo_sync.sync import load_config
 
@@ -447,10 +463,11 @@ def exposures(
         [s.model for s in parsed.specs], manifest.project_name, url, Owner(owner_name, owner_email), name
     )
     path = output if output.is_absolute() else dbt.target.project_dir / output
+    check_output(path, dbt.target.project_dir, model_paths(dbt.target.project_dir))
     changed = write_exposures(path, render(exposure))
     verb = "Wrote" if changed else "Unchanged:"
     console.info(
-        f"{verb} {path}: exposure '{exposure.name}' depends on {len(exposure.refs)} models. "
+        f"{verb} {path}: exposure '{exposure.name}' depends on {plural(len(exposure.refs), 'model')}. "
         "Run `dbt parse` (or `dbt docs generate`) to see Pendo in the lineage."
     )
 
@@ -473,5 +490,16 @@ def emulator(host: str, port: int, seed_file: str | None) -> None:
 
     key = os.environ.get("PENDO_INTEGRATION_KEY", "")
     if not key:
-        raise click.UsageError("Set PENDO_INTEGRATION_KEY: the emulator accepts only that key.")
-    serve(host, port, key, os.environ.get("PENDO_TRACK_EVENT_SECRET", ""), seed_file)
+        raise click.UsageError(
+            "Set PENDO_INTEGRATION_KEY (any value, e.g. `export PENDO_INTEGRATION_KEY=local-key`): the "
+            "emulator accepts only that key, and pendo-dbt sends it."
+        )
+    try:
+        serve(host, port, key, os.environ.get("PENDO_TRACK_EVENT_SECRET", ""), seed_file)
+    except OSError as exc:  # the address is taken, or not ours to listen on
+        raise click.UsageError(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Pick another --port, or stop what "
+            "listens there (another emulator?)"
+        ) from None
+    except ValueError as exc:  # the seed file is not JSON, or not a seed
+        raise click.UsageError(f"--seed {seed_file}: {exc}") from None

@@ -43,7 +43,7 @@ class ConfigError(PendoSyncError):
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         noun = "problem" if len(self.problems) == 1 else "problems"
-        super().__init__(f"{len(self.problems)} configuration {noun}; nothing was sent:\n{lines}")
+        super().__init__(f"{len(self.problems)} configuration {noun}:\n{lines}")
 
 
 class ManifestError(PendoSyncError):

@@ -1,7 +1,8 @@
 """`pendo-dbt exposures`: declare Pendo as a dbt exposure downstream of every synced model.
 
-Pure rendering plus one file write. With the generated YAML in the project, `dbt docs` draws Pendo in
-the lineage graph and `dbt ls -s +exposure:pendo` lists what feeds it. The owner comes from the
+Pure rendering plus one file write, and a read of dbt_project.yml's model paths (the file must be under
+one, or dbt never reads it). With the generated YAML in the project, `dbt docs` draws Pendo in the
+lineage graph and `dbt ls -s +exposure:pendo` lists what feeds it. The owner comes from the
 command line only (dbt requires a name or an email): it belongs to whoever owns the Pendo integration,
 not to any one model, so it is not a meta.pendo key.
 """
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+import yaml  # type: ignore[import-untyped]  # PyYAML comes with dbt; its stubs are not installed
 
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import ModelNode
@@ -93,6 +96,34 @@ def render(exposure: Exposure) -> str:
         *(f"      - {json.dumps(ref)}" for ref in exposure.refs),
     ]
     return HEADER + "\n".join(lines) + "\n"
+
+
+def model_paths(project_dir: Path) -> list[str]:
+    """The project's `model-paths` (dbt's default: models), where dbt reads properties files."""
+    try:
+        project = yaml.safe_load((project_dir / "dbt_project.yml").read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return ["models"]
+    paths = project.get("model-paths") if isinstance(project, dict) else None
+    return [str(p) for p in paths] if isinstance(paths, list) and paths else ["models"]
+
+
+def check_output(path: Path, project_dir: Path, paths: Sequence[str]) -> None:
+    """dbt reads exposures only from .yml files under a model path: a file elsewhere would be written
+    and never read, so the command would look done while Pendo never appears in the lineage."""
+    roots = [(project_dir / p).resolve() for p in paths]
+    target = path.resolve()
+    if target.suffix not in (".yml", ".yaml"):
+        fix = f"name a .yml file, e.g. --output {Path((paths or ['models'])[0]) / 'pendo_exposures.yml'}"
+        raise ConfigError([f"--output {path}: dbt reads exposures only from .yml files. Fix: {fix}"])
+    if not any(target.is_relative_to(root) for root in roots):
+        where = ", ".join(f"{p}/" for p in paths)
+        raise ConfigError(
+            [
+                f"--output {path} is outside the project's model paths ({where}), where dbt never reads it. "
+                f"Fix: put it under one of them, e.g. --output {Path((paths or ['models'])[0]) / path.name}"
+            ]
+        )
 
 
 def write_exposures(path: Path, text: str) -> bool:

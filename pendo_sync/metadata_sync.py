@@ -7,6 +7,7 @@ coerced to the types of Pendo's fields, read from its schema once per run (see s
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pendo_sync import state_sql as sql
@@ -16,7 +17,7 @@ from pendo_sync.payloads import ID_FIELD, Body
 from pendo_sync.pendo.client import metadata_endpoint
 from pendo_sync.pendo.responses import REJECTED
 from pendo_sync.pendo.schema import FieldCheck
-from pendo_sync.prepare import FieldTypes, prepare_metadata
+from pendo_sync.prepare import FieldTypes, nulls_note, prepare_metadata
 from pendo_sync.report import ModelResult
 from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
@@ -34,9 +35,11 @@ def sync_metadata_model(check: FieldCheck, ctx: RunContext, relation: str, resul
         return
     diff = diff_sql(check, relation, ctx.store.schema, dialect)
     size = spec.batch_size or ctx.batch_size
-    batches = (_batch(spec, types, ctx, rows) for rows in ctx.warehouse.stream(diff, size=size))
+    batches = (_batch(spec, types, ctx, rows, result) for rows in ctx.warehouse.stream(diff, size=size))
     endpoints = [metadata_endpoint(spec.kind, g) for g in spec.groups]
     BatchSender(ctx, spec.model.unique_id, result).run(batches, endpoints=endpoints)
+    if result.nulls_skipped:
+        result.notes.append(nulls_note(result.nulls_skipped))
 
 
 def diff_sql(check: FieldCheck, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
@@ -49,6 +52,7 @@ def diff_sql(check: FieldCheck, relation: str, state_schema: str, dialect: sql.D
             _fingerprint(spec, g),
             tuple(f.column for f in spec.group_fields(g)),
             _entry_plan(check, g) if dialect.renders_json else None,
+            count_nulls=spec.nulls == "skip",
         )
         for g in spec.groups
     ]
@@ -62,6 +66,20 @@ def diff_sql(check: FieldCheck, relation: str, state_schema: str, dialect: sql.D
         dialect,
         check.doubles,
     )
+
+
+def pending_sql(spec: MetadataSpec, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
+    """How many rows the next sync will find changed: sync's diff, counted. Field names are taken
+    lowercased, as Pendo stores them (sync hashes them as Pendo's schema spells them)."""
+    lowered = replace(spec, fields=tuple(replace(f, field=f.field.lower()) for f in spec.fields))
+    groups = [
+        sql.GroupHash(g, _fingerprint(lowered, g), tuple(f.column for f in lowered.group_fields(g)))
+        for g in lowered.groups
+    ]
+    diff = sql.metadata_diff(
+        relation, state_schema, spec.model.unique_id, spec.id_column, spec.columns, groups, dialect
+    )
+    return sql.row_count(diff)
 
 
 def _entry_plan(check: FieldCheck, group: str) -> sql.EntryPlan | None:
@@ -104,9 +122,12 @@ def _fingerprint(spec: MetadataSpec, group: str) -> str:
     return f"v1;{spec.kind};{group};nulls={spec.nulls};{mapping}"
 
 
-def _batch(spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tuple[Any, ...]]) -> Batch:
+def _batch(
+    spec: MetadataSpec, types: FieldTypes, ctx: RunContext, rows: list[tuple[Any, ...]], result: ModelResult
+) -> Batch:
     """Prepared payloads -> one bulk request per group; rows decided locally are settled at once."""
     prepared = prepare_metadata(spec, types, rows)
+    result.nulls_skipped += prepared.nulls_skipped
     batch = Batch(rows=prepared.rows, sending=prepared.sending, replaced=prepared.replaced)
     batch.unkeyed.extend(prepared.unkeyed)
     for rejection in prepared.rejected:

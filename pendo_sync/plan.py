@@ -24,6 +24,7 @@ from pendo_sync.errors import ConfigError, Problem, WarehouseError
 from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
+from pendo_sync.report import plural
 from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.sync import SyncOptions, check_builds, check_models, load_config, read_field_plan
@@ -66,7 +67,7 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
         state = "in schema" if report.state_exists else "not created yet: every row is new; schema"
         record(
             [
-                f"Plan for target '{report.target}' ({report.adapter}): {len(parsed.specs)} models; state "
+                f"Plan for target '{report.target}' ({report.adapter}): {plural(len(parsed.specs), 'model')}; state "
                 f"{state} {store.schema_name}. Nothing will be sent or written."
             ],
             {k: v for k, v in report.to_json().items() if k not in ("models", "totals")},
@@ -137,6 +138,7 @@ class _Planner:
                 self.metadata(checks[model_id], relation, plan)
             else:
                 self.events(spec, relation, column_types, plan)
+            self.left_model(spec, relation, plan)
         except (WarehouseError, ConfigError) as exc:
             plan.status, plan.message = "error", str(exc)
         plan.seconds = round(time.monotonic() - start, 3)
@@ -173,6 +175,19 @@ class _Planner:
             plan.add(prepare_events(spec, rows), self.samples)
         if plan.oversized:
             plan.notes.append(event_sync.oversized_note(plan.oversized))
+
+    def left_model(self, spec: SyncSpec, relation: str, plan: ModelPlan) -> None:
+        """Records synced once that the model no longer holds: nothing deletes them from Pendo."""
+        if not self.has_state or self.options.full_refresh:
+            return
+        key = spec.event_id_column if isinstance(spec, EventSpec) else spec.id_column
+        left = sql.records_left(relation, self.store.schema, spec.model.unique_id, key, self.store.dialect)
+        plan.left_model = int(self.store.warehouse.query(left)[0][0])
+        if plan.left_model:
+            plan.notes.append(
+                f"{plural(plan.left_model, 'record')} left the model since they were synced; they stay in "
+                "Pendo (pendo-dbt never deletes) and are not sent"
+            )
 
     def unique(self, relation: str, column: str, what: str, plan: ModelPlan) -> bool:
         plan.rows_in_model, duplicate = metadata_sync.profile_keys(

@@ -14,7 +14,7 @@ from typing import Any
 
 from pendo_sync.payloads import Body
 from pendo_sync.pendo.responses import REJECTED
-from pendo_sync.prepare import Prepared
+from pendo_sync.prepare import Prepared, nulls_note
 from pendo_sync.report import RowProblem, write_json
 
 _SHOWN = 10
@@ -44,6 +44,8 @@ class ModelPlan:
     groups: dict[str, GroupPlan] = field(default_factory=dict)
     rejections: list[RowProblem] = field(default_factory=list)  # the first few, with their reasons
     oversized: int = 0
+    nulls_skipped: int = 0  # NULL values left out of the rows to send (`nulls: skip`)
+    left_model: int = 0  # records synced once that the model no longer holds (they stay in Pendo)
     status: str = "ok"  # ok | error
     message: str = ""
     notes: list[str] = field(default_factory=list)
@@ -53,6 +55,7 @@ class ModelPlan:
         """Count one chunk of prepared rows; keep the first `samples` payloads of each group."""
         self.changed += prepared.rows
         self.oversized += prepared.oversized
+        self.nulls_skipped += prepared.nulls_skipped
         sent: set[str] = set()
         for group, payloads in prepared.payloads.items():
             plan = self.groups.setdefault(group, GroupPlan())
@@ -92,7 +95,8 @@ class ModelPlan:
         return lines + self._notes()
 
     def _notes(self) -> list[str]:
-        return [f"  {note}" for note in self.notes]
+        skipped = [nulls_note(self.nulls_skipped, planned=True)] if self.nulls_skipped else []
+        return [f"  {note}" for note in [*skipped, *self.notes]]
 
 
 @dataclass
@@ -146,5 +150,6 @@ def _fields(body: dict[str, Any]) -> list[str]:
 
 
 def _compact(body: dict[str, Any]) -> str:
-    text = json.dumps(body, separators=(",", ":"), default=str)
+    """A sample as the user wrote its values (ensure_ascii=False: 'Zoë', not 'Zo\\u00eb')."""
+    text = json.dumps(body, separators=(",", ":"), default=str, ensure_ascii=False)
     return text if len(text) <= _SAMPLE_CHARS else text[: _SAMPLE_CHARS - 3] + "..."

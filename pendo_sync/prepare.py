@@ -56,10 +56,12 @@ class Prepared:
     replaced: dict[str, set[str]] = field(default_factory=dict)  # by group: keys whose state row is replaced
     sending: int = 0  # rows with at least one payload
     oversized: int = 0  # events whose properties exceed Pendo's display limit
+    nulls_skipped: int = 0  # NULL values left out of what is sent (`nulls: skip`: Pendo keeps its value)
 
 
 def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Sequence[Any]]) -> Prepared:
-    """Diff rows (key, mapped columns, then hash, change and rendered entry per group) -> entries per group.
+    """Diff rows (key, mapped columns, then hash, change and rendered entry per group, then NULLs per
+    group) -> entries per group.
 
     Only the groups whose hash changed are sent for a row; a group is the unit of change because state
     keeps one hash per group, so a changed row resends every mapped field of that group. An entry the
@@ -69,19 +71,21 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
     position = {column: 1 + i for i, column in enumerate(spec.columns)}
     prepared = Prepared(rows=len(rows))
     plan = []  # per group: where its hash sits in the row, its fields, and where its payloads go
+    n_groups = len(spec.groups)
     for index, group in enumerate(spec.groups):
         fields = [
             mapped_field(f.field, f.column, types[(group, f.field)], position[f.column])
             for f in spec.group_fields(group)
         ]
-        plan.append((group, 1 + width + 3 * index, fields, prepared.payloads.setdefault(group, [])))
+        at, nulls_at = 1 + width + 3 * index, 1 + width + 3 * n_groups + index
+        plan.append((group, at, nulls_at, fields, prepared.payloads.setdefault(group, [])))
     kind, nulls = spec.kind, spec.nulls
     for row in rows:
         key = _key(row, spec.id_column, prepared)
         if key is None:
             continue
         sending = False
-        for group, at, fields, payloads in plan:
+        for group, at, nulls_at, fields, payloads in plan:
             change = row[at + 1]
             if not change:
                 continue
@@ -90,6 +94,7 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
             entry = row[at + 2]  # rendered by the warehouse (json_sql.py), or None: built here
             if entry is not None:
                 payloads.append(Payload(key, entry, row[at]))
+                prepared.nulls_skipped += row[nulls_at]
                 sending = True
                 continue
             try:
@@ -97,6 +102,7 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
             except RowRejected as exc:
                 prepared.rejected.append(Rejection(group, key, str(exc)))
                 continue
+            prepared.nulls_skipped += row[nulls_at]
             if not values:
                 prepared.nothing_to_send.append((group, key, row[at]))
                 continue
@@ -104,6 +110,17 @@ def prepare_metadata(spec: MetadataSpec, types: FieldTypes, rows: Sequence[Seque
             sending = True
         prepared.sending += sending
     return prepared
+
+
+def nulls_note(count: int, planned: bool = False) -> str:
+    """What `nulls: skip` did to the NULLs of the rows sent: said on every sync and plan that has some,
+    because a value set to NULL in the model then stays in Pendo (docs/decisions/0012-nulls-skip.md)."""
+    values = "1 NULL value" if count == 1 else f"{count} NULL values"
+    verb = "would be" if planned else "was" if count == 1 else "were"
+    return (
+        f"{values} {verb} left out (nulls: skip): Pendo keeps what it holds for those fields, so a value "
+        "set to NULL in the model stays in Pendo. Set `nulls: clear` to clear them"
+    )
 
 
 def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:

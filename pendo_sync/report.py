@@ -2,6 +2,12 @@
 
 Counts are of model rows. A row sent to two Pendo groups gets the worst outcome of the two, so a row
 is `updated` only when every group it was sent to acknowledged it.
+
+A model's status says what happened to its rows (docs/decisions/0011-model-status.md): `error` when it
+could not be synced, or when rows failed and Pendo acknowledged none (Pendo was not reached: calling
+that OK hid a sync that delivered nothing); `warn` when some rows did not land (rejected or failed)
+next to rows that did, or rows were only rejected; `ok` when every row sent landed (or Pendo reported
+it missing, which is retried, not a failure).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from pendo_sync.pendo.responses import FAILED, MISSING, REJECTED, UPDATED
 # Worst first: the outcome a row gets when its groups disagree.
 SEVERITY = (FAILED, REJECTED, MISSING, UPDATED)
 _SHOWN = 10
+RESULTS_FILE = "pendo_sync_results.json"
 COUNTS = ("rows_in_model", "changed", "sent", "updated", "missing", "rejected", "failed", "unsent")
 
 
@@ -42,7 +49,8 @@ class ModelResult:
     unsent: int = (
         0  # changed rows with nothing to send (all mapped values null with nulls: skip, or backfill off)
     )
-    status: str = "ok"  # ok | error | skipped
+    nulls_skipped: int = 0  # NULL values left out of the rows sent (`nulls: skip`)
+    status: str = "ok"  # ok | warn | error | skipped
     message: str = ""
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -53,7 +61,12 @@ class ModelResult:
 
     @property
     def ok(self) -> bool:
-        return self.status != "error" and self.failed == 0 and self.rejected == 0
+        return self.status not in ("error", "skipped") and self.failed == 0 and self.rejected == 0
+
+    def settle(self) -> None:
+        """The status its rows call for, once the model is done (an error already set stays)."""
+        if self.status == "ok":
+            self.status = rows_status(self.updated, self.rejected, self.failed)
 
 
 @dataclass
@@ -93,6 +106,18 @@ class RunReport:
         }
 
 
+def rows_status(updated: int, rejected: int, failed: int) -> str:
+    """ok, warn or error from a model's row outcomes (see the module docstring)."""
+    if failed and not updated:
+        return "error"
+    return "warn" if failed or rejected else "ok"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 model', '2 models'."""
+    return f"{count} {noun if count == 1 else (nouns or noun + 's')}"
+
+
 def write_results(report: RunReport, path: Path) -> None:
     write_json(report.to_json(), path)
 
@@ -105,10 +130,14 @@ def write_json(data: dict[str, Any], path: Path) -> None:
     tmp.replace(path)
 
 
+_LABELS = {"ok": "OK synced", "warn": "WARN synced", "error": "ERROR syncing", "skipped": "SKIP"}
+
+
 def model_line(index: int, total: int, result: ModelResult) -> str:
-    label = {"ok": "OK synced", "error": "ERROR syncing", "skipped": "SKIP"}[result.status]
-    head = f"{index} of {total} {label} {result.object} model {result.model} "
-    if result.status == "error":
+    head = f"{index} of {total} {_LABELS[result.status]} {result.object} model {result.model} "
+    if result.status == "skipped":
+        return f"{head:.<68} [SKIP]"
+    if result.status == "error" and not result.changed:
         return f"{head:.<68} [ERROR in {result.seconds:.2f}s]"
     if result.object == "event":
         outcomes = f"{result.updated} accepted, {result.rejected} rejected, {result.failed} failed"
@@ -121,6 +150,8 @@ def model_line(index: int, total: int, result: ModelResult) -> str:
 
 
 def problem_lines(result: ModelResult) -> list[str]:
+    """The model's message and notes, then per outcome the rows that did not land. A reason shared by
+    several rows (every row of a run that could not reach Pendo) is shown once, with its rows' count."""
     lines = [f"  {line}" for line in ([result.message] if result.message else []) + result.notes]
     for outcome, heading in (
         (MISSING, "not found in Pendo (skipped; retried next run)"),
@@ -128,26 +159,42 @@ def problem_lines(result: ModelResult) -> list[str]:
         (FAILED, "failed (no usable answer; retried next run)"),
     ):
         problems = [p for p in result.problems if p.outcome == outcome]
-        rows = list({(p.id, p.reason): p for p in problems}.values())
+        # a row is one id (its groups' problems are one row), but every row without an id is one
+        rows = [*{(p.id, p.reason): p for p in problems if p.id is not None}.values()]
+        rows += [p for p in problems if p.id is None]
         if not rows:
             continue
-        ids = list(dict.fromkeys(p.id for p in rows))
-        # a row is one id (its groups' problems are one row), but every row without an id is one
-        count = sum(1 for i in ids if i is not None) + sum(1 for p in problems if p.id is None)
+        count = len({p.id for p in rows if p.id is not None}) + sum(1 for p in rows if p.id is None)
+        by_reason: dict[str, list[str | None]] = {}
+        for p in rows:
+            by_reason.setdefault(p.reason, []).append(p.id)
         if outcome == MISSING:
-            listed = [str(i) for i in ids[:_SHOWN]]
-        else:
+            listed = list(dict.fromkeys(str(p.id) for p in rows))[:_SHOWN]
+        elif all(len(ids) == 1 for ids in by_reason.values()):
             listed = [f"{p.id} ({p.reason})" for p in rows[:_SHOWN]]
-        hidden = count - len(listed)
-        more = f" and {hidden} more" if hidden > 0 else ""
-        lines.append(f"  {count} {heading}: {', '.join(listed)}{more}")
+        else:
+            lines.append(f"  {count} {heading}:")
+            for reason, ids in list(by_reason.items())[:_SHOWN]:
+                named = [i for i in dict.fromkeys(ids) if i is not None]
+                ids_text = f": {_listing(named[:_SHOWN], len(named))}" if named else ""
+                lines.append(f"    {plural(len(ids), 'row')}: {reason}{ids_text}")
+            if len(by_reason) > _SHOWN:
+                lines.append(f"    and {len(by_reason) - _SHOWN} more reasons (target/{RESULTS_FILE})")
+            continue
+        lines.append(f"  {count} {heading}: {_listing(listed, count)}")
     return lines
+
+
+def _listing(listed: list[str], count: int) -> str:
+    hidden = count - len(listed)
+    return ", ".join(listed) + (f" and {hidden} more" if hidden > 0 else "")
 
 
 def summary_line(report: RunReport) -> str:
     t = report.totals()
-    errors = sum(1 for m in report.models if m.status == "error")
+    statuses = [m.status for m in report.models]
     return (
-        f"Done. MODELS={len(report.models)} ERROR={errors} SENT={t['sent']} UPDATED={t['updated']} "
-        f"MISSING={t['missing']} REJECTED={t['rejected']} FAILED={t['failed']}"
+        f"Done. MODELS={len(statuses)} OK={statuses.count('ok')} WARN={statuses.count('warn')} "
+        f"ERROR={statuses.count('error')} SKIP={statuses.count('skipped')} SENT={t['sent']} "
+        f"UPDATED={t['updated']} MISSING={t['missing']} REJECTED={t['rejected']} FAILED={t['failed']}"
     )

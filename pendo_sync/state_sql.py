@@ -121,6 +121,7 @@ class GroupHash:
     fingerprint: str
     columns: tuple[str, ...]
     entry: EntryPlan | None = None
+    count_nulls: bool = False  # `nulls: skip`: count the row's NULLs in this group, which are not sent
 
 
 def metadata_diff(
@@ -135,7 +136,9 @@ def metadata_diff(
 ) -> str:
     """Changed rows: key, the mapped columns (in `columns` order), then per group its hash, its change:
     'new' (no state yet), 'changed' (state holds another hash) or NULL (unchanged), and its entry's JSON
-    when the warehouse rendered it (NULL when Python is to build it).
+    when the warehouse rendered it (NULL when Python is to build it); last, per group, how many of its
+    mapped values are NULL where `count_nulls` (with `nulls: skip` they are left out: Pendo keeps its
+    value), else 0.
 
     The fingerprint (field names, columns, null handling) is hashed with the values, so editing the
     mapping makes every row differ for the edited group and resends it. Columns in `doubles` come back
@@ -160,6 +163,7 @@ def metadata_diff(
             f"src.h_{g.group}",
             f"{change} as change_{g.group}",
             f"{_entry(g, alias, d)} as e_{g.group}",
+            f"{_null_count(g, alias)} as n_{g.group}",
         ]
         changed.append(flag)
     body = ", ".join([KEY, *alias.values(), *hashes])
@@ -175,6 +179,7 @@ def metadata_diff(
     )
     needed = [_needed(c, a, groups) for c, a in alias.items()]
     per_group = [f"{x}_{g.group}" for g in groups for x in ("h", "change", "e")]
+    per_group += [f"n_{g.group}" for g in groups]
     return f"select {KEY}, {', '.join([*needed, *per_group])}\nfrom ({diff}) d"
 
 
@@ -184,6 +189,14 @@ def _entry(group: GroupHash, alias: dict[str, str], d: Dialect) -> str:
         return f"cast(null as {d.text_type})"
     members = [Member(field, f"src.{alias[column]}", how) for field, column, how in plan.fields]
     return metadata_entry_sql(plan.id_field, f"src.{KEY}", members, plan.nulls)
+
+
+def _null_count(group: GroupHash, alias: dict[str, str]) -> str:
+    if not group.count_nulls:
+        return "0"
+    return (
+        "(" + " + ".join(f"case when src.{alias[c]} is null then 1 else 0 end" for c in group.columns) + ")"
+    )
 
 
 def _needed(column: str, a: str, groups: Sequence[GroupHash]) -> str:
@@ -234,6 +247,32 @@ def event_diff(
         f"and s.pendo_group = 'event' and s.record_key = src.{KEY})"
     )
     return f"select {KEY}, {', '.join([*values, 'e', 'e_bytes'])}\nfrom ({new}) d"
+
+
+def state_coverage(relation: str, schema: str, model_id: str, id_column: str, d: Dialect) -> str:
+    """Per Pendo group of a model: its state rows whose key the model still holds, and the latest sync."""
+    key = d.text(d.quote(id_column))
+    return (
+        f"select s.pendo_group, count(*), max(s.synced_at)\nfrom {schema}.{d.quote(STATE)} s "
+        f"join (select distinct {key} as k from {relation}) m on m.k = s.record_key\n"
+        f"where s.model_id = {literal(model_id)} group by s.pendo_group"
+    )
+
+
+def records_left(relation: str, schema: str, model_id: str, id_column: str, d: Dialect) -> str:
+    """How many keys state holds for a model that the model no longer holds: records that left it (Pendo
+    keeps them: nothing deletes them)."""
+    key = d.text(f"m.{d.quote(id_column)}")
+    return (
+        f"select count(distinct s.record_key) from {schema}.{d.quote(STATE)} s\n"
+        f"where s.model_id = {literal(model_id)} and not exists "
+        f"(select 1 from {relation} m where {key} = s.record_key)"
+    )
+
+
+def row_count(query: str) -> str:
+    """How many rows `query` returns (what a sync would send, for `status`)."""
+    return f"select count(*) from ({query}) counted"
 
 
 def mark_all_seen(relation: str, schema: str, model_id: str, id_column: str, run_id: str, d: Dialect) -> str:

@@ -31,14 +31,21 @@ from pendo_sync.parsing import parse_project
 from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.schema import FieldCheck, FieldPlan, plan_fields
 from pendo_sync.progress import Progress
-from pendo_sync.report import ModelResult, RunReport, model_line, problem_lines, summary_line, write_results
+from pendo_sync.report import (
+    RESULTS_FILE,
+    ModelResult,
+    RunReport,
+    model_line,
+    plural,
+    problem_lines,
+    summary_line,
+    write_results,
+)
 from pendo_sync.run_context import RunContext, StateWriter
 from pendo_sync.selection import NOTHING_TAGGED, Selection, select_models
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.warehouse import DbtTarget, Warehouse
-
-RESULTS_FILE = "pendo_sync_results.json"
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,8 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
             for warning in stale:
                 report.warnings.append(warning)
                 emit(f"[WARNING] {warning}")
+            if any(isinstance(s, EventSpec) for s in parsed.specs):
+                client.reach_track_host()
             store = StateStore(warehouse, state_schema(manifest, warehouse))
             with store.lock():
                 _run_models(
@@ -117,7 +126,6 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
                 )
         finally:
             client.close()
-        emit(summary_line(report))
         return report
 
 
@@ -134,11 +142,12 @@ def _run_models(
     emit: Emit,
     progress: Progress,
 ) -> None:
-    """Sync each model in turn, under the state lock; the run is recorded even when it stops early."""
+    """Sync each model in turn, under the state lock; the run is recorded, and summed up, even when it
+    stops early (Pendo unusable, a refused key, Ctrl-C): the models it did not reach are listed as SKIP."""
     store.ensure()
     store.start_run(report.run_id, "sync")
     emit(
-        f"Running with target '{report.target}' ({report.adapter}): {len(specs)} models; "
+        f"Running with target '{report.target}' ({report.adapter}): {plural(len(specs), 'model')}; "
         f"state in schema {store.schema_name}"
     )
     writer = StateWriter(store)
@@ -173,13 +182,27 @@ def _run_models(
                     result.status, result.message = "error", f"stopped: {str(exc) or type(exc).__name__}"
                 raise
             finally:
+                result.settle()
                 emit(model_line(index, len(specs), result))
                 for line in problem_lines(result):
                     emit(line)
+    except BaseException:
+        for index, spec in enumerate(specs[len(report.models) :], start=len(report.models) + 1):
+            skipped = ModelResult(
+                model=spec.model.name,
+                object=spec.pendo_object,
+                model_id=spec.model.unique_id,
+                status="skipped",
+                message="not synced: the run stopped before this model",
+            )
+            report.models.append(skipped)
+            emit(model_line(index, len(specs), skipped))
+        raise
     finally:
         writer.close()
         store.finish_run(report.run_id, "success" if report.ok else "error", report.summary())
         write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
+        emit(summary_line(report))
 
 
 def check_pendo_schema(options: SyncOptions, parsed: ParsedConfig) -> list[str]:

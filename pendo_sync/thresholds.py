@@ -58,8 +58,8 @@ def judge(totals: Mapping[str, int], model_errors: int, limit: RejectLimit) -> V
         return Verdict(FAILURE)
     if not bad:
         return Verdict(SUCCESS)
-    share = f" ({_number(bad * 100 / changed)}% of {changed} changed rows)" if changed else ""
-    figures = f"{bad} rejected or failed rows{share}"
+    share = f" ({_number(bad * 100 / changed)}% of {changed} changed {_rows(changed)})" if changed else ""
+    figures = f"{bad} rejected or failed {_rows(bad)}{share}"
     if limit.allows(bad, changed):
         return Verdict(SUCCESS, f"{figures}: within --fail-on-rejected {limit}; exit 0")
     return Verdict(
@@ -67,6 +67,10 @@ def judge(totals: Mapping[str, int], model_errors: int, limit: RejectLimit) -> V
         f"{figures}: more than --fail-on-rejected {limit} allows; exit 1 "
         "(raise it, e.g. --fail-on-rejected 1%, to tolerate a few rows Pendo refuses)",
     )
+
+
+def _rows(count: int) -> str:
+    return "row" if count == 1 else "rows"
 
 
 def _number(value: float) -> str:

@@ -182,6 +182,20 @@ class PendoClient:
             raise PendoError(f"Pendo answered HTTP {response.status} to {what}{snippet(response.data)}")
         return bytes(response.data)
 
+    def reach_track_host(self) -> None:
+        """Reach the Track host once before a run sends events, as reading the metadata schema does for
+        the API host: a wrong region or PENDO_BASE_URL, or a host that refuses connections, stops the run
+        with one clear error instead of failing every event. Any HTTP answer means the host is there
+        (Pendo documents no call that checks the secret without sending an event)."""
+        url = f"{self.settings.track_url}/"
+        try:
+            _with_retries(self._track, "GET", url, None, "", self._endpoint(TRACK_ENDPOINT)[1])
+        except HTTPError as exc:
+            raise PendoError(
+                f"No answer from Pendo's Track host at {self.settings.track_url} before sending events: "
+                f"{_cause(exc)}. Check PENDO_REGION (or PENDO_BASE_URL) and that this machine can reach it"
+            ) from None
+
     def post_track(self, event_id: str, event: Body) -> RowOutcome | None:
         """One Track event (Pendo takes no batches); None when Pendo received it (HTTP 200), else why not."""
         url = f"{self.settings.track_url}/data/track"

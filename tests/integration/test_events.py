@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timezone
 
 from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.faults import parse_faults
 from tests.integration.harness import TRACK, Project
 
 EVENTS = ("--select", "pendo_events")
@@ -124,4 +126,36 @@ def test_the_track_secret_is_required_and_checked(project: Project, emulator: Em
     assert wrong.exit_code == 1
     assert "Pendo refused the key (HTTP 403" in wrong.output and "PENDO_TRACK_EVENT_SECRET" in wrong.output
     assert "wrong-sentinel-secret" not in wrong.output and TRACK not in wrong.output
+    assert emulator.events == []
+
+
+def test_a_model_whose_every_event_failed_is_an_error_and_its_reason_is_said_once(
+    project: Project, emulator: Emulator
+) -> None:
+    emulator.faults.set(parse_faults([{"match": "/data/track", "status": 501}]))  # not retried
+    result = project.sync(emulator, *EVENTS)
+    assert result.exit_code == 1, result.output
+    assert "): 1 model; state in schema" in result.output  # not "1 models"
+    assert "1 of 1 ERROR syncing event model pendo_events" in result.output
+    assert "6 sent: 0 accepted, 0 rejected, 6 failed" in result.output
+    assert "ERROR=1" in result.output and "OK=0" in result.output
+    assert "  6 failed (no usable answer; retried next run):\n" in result.output
+    assert result.output.count("Pendo answered HTTP 501") == 1
+    assert project.results()["models"][0]["status"] == "error"
+    emulator.faults.set([])
+    status = project.sync(emulator, *EVENTS, command="status")
+    assert ": error (6 failed); pending: 6 rows to send" in status.output
+
+
+def test_an_unreachable_track_host_stops_the_run_before_any_event_is_sent(
+    project: Project, emulator: Emulator
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    result = project.sync(emulator, *EVENTS, env={"PENDO_BASE_URL": closed})
+    assert result.exit_code == 1
+    assert f"No answer from Pendo's Track host at {closed} before sending events" in result.output
+    assert "Connection refused" in result.output
+    assert "failed" not in result.output  # one error, not one per event
     assert emulator.events == []

@@ -39,3 +39,12 @@ def test_the_exposure_parses_and_depends_on_every_selected_tagged_model(project:
 
     no_owner = runner.invoke(main, ["exposures", *project.flags], env=project.env)
     assert no_owner.exit_code == 2 and "dbt requires an exposure owner" in no_owner.output
+
+
+def test_an_output_outside_the_model_paths_is_refused_and_not_written(project: Project) -> None:
+    args = ["exposures", *project.flags, "--owner-name", "Growth", "--output", "pendo_exposures.yml"]
+    result = CliRunner().invoke(main, args, env=project.env)
+    assert result.exit_code == 2
+    assert "outside the project's model paths (models/), where dbt never reads it" in result.output
+    assert "nothing was sent" not in result.output.lower()  # exposures sends nothing anyway
+    assert not (project.path / "pendo_exposures.yml").exists()

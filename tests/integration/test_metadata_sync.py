@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import pytest
@@ -350,15 +352,63 @@ def test_status_reports_synced_and_pending_rows_from_the_warehouse(
     never = project.sync(emulator, command="status")
     assert never.exit_code == 0, never.output
     assert "No sync state yet" in never.output
+    assert "visitor model pendo_visitors: never synced; pending: 10 rows to send" in never.output
     with Emulator(KEY) as partial:
         partial.seed({"visitors": ["u001", "u002"], "accounts": ["acme"], "schema": pendo_schema})
         assert project.sync(partial).exit_code == 0
     status = project.sync(emulator, command="status")
     assert status.exit_code == 0, status.output
-    assert "visitor model pendo_visitors: synced rows: agent 2, custom 2; last run" in status.output
-    assert "(ok); pending: 8 missing" in status.output
+    assert "visitor model pendo_visitors: synced rows: agent 2, custom 2; last run 20" in status.output
+    assert re.search(
+        r"last run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: ok \(8 missing\); pending: 8 rows to send",
+        status.output,
+    )
     assert "account model pendo_accounts: synced rows: agent 1, custom 1" in status.output
-    assert "pending: 3 missing" in status.output
+    assert "ok (3 missing); pending: 3 rows to send" in status.output
+
+
+def test_status_pending_is_what_the_next_sync_sends_after_a_run_that_stopped(
+    project: Project, emulator: Emulator
+) -> None:
+    assert project.sync(emulator, "--select", "pendo_visitors").exit_code == 0
+    project.write_seed("visitors", [dict(r, plan="renamed_tier") for r in project.seed_rows("visitors")])
+    project.rebuild()
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor/", "status": 403}]))
+    stopped = project.sync(emulator, "--select", "pendo_visitors", "--batch-size", "1", "--threads", "1")
+    assert stopped.exit_code == 1
+    reported = project.results()["models"][0]["failed"]
+    assert 0 < reported < 10  # the run stopped before it read every changed row
+
+    emulator.faults.set([])
+    status = project.sync(emulator, "--select", "pendo_visitors", command="status", log_format="json")
+    assert status.exit_code == 0, status.output
+    [line] = [json.loads(line) for line in status.output.splitlines() if '"data"' in line]
+    assert line["data"]["pending"] == 10 and line["data"]["last_run_status"] == "error"
+    assert line["data"]["last_run"]["failed"] == reported
+    assert "pending: 10 rows to send" in line["msg"]
+    rerun = project.sync(emulator, "--select", "pendo_visitors")
+    assert "10 changed, 10 sent: 10 updated" in rerun.output
+
+
+def test_records_that_left_the_model_are_reported_not_counted_and_stay_in_pendo(
+    project: Project, emulator: Emulator
+) -> None:
+    rows = project.seed_rows("visitors")
+    project.write_seed("visitors", [*rows, dict(rows[0], user_id="", email="blank@example.com")])
+    project.rebuild()
+    assert project.sync(emulator, "--select", "pendo_visitors").exit_code == 1  # the blank id is rejected
+    project.write_seed("visitors", rows[2:])
+    project.rebuild()
+    status = project.sync(emulator, "--select", "pendo_visitors", command="status")
+    assert status.exit_code == 0, status.output
+    assert "synced rows: agent 8, custom 8; last run" in status.output
+    assert (
+        ": warn (1 rejected); pending: none; 2 records left the model since synced (they stay in Pendo)"
+        in status.output
+    )
+    assert pendo_record(emulator, "visitor", rows[0]["user_id"]) is not None
+    plan = project.sync(emulator, "--select", "pendo_visitors", command="plan")
+    assert "2 records left the model since they were synced; they stay in Pendo" in plan.output
 
 
 def test_validate_needs_no_warehouse_and_checks_fields_against_pendo_with_a_key(project: Project) -> None:
@@ -380,3 +430,59 @@ def test_validate_passes_when_pendo_has_the_fields(project: Project, emulator: E
     result = project.sync(emulator, command="validate")
     assert result.exit_code == 0, result.output
     assert "OK: 2 tagged models, no configuration problems. Mapped fields exist in Pendo" in result.output
+
+
+def test_a_run_stopped_by_a_refused_key_lists_every_model_and_still_sums_up(
+    project: Project, emulator: Emulator
+) -> None:
+    emulator.faults.set(
+        parse_faults([{"match": "/api/v1/metadata/account/", "method": "POST", "status": 403}])
+    )
+    result = project.sync(emulator)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(" 1 of 2 ERROR syncing account model pendo_accounts" in line for line in lines)
+    assert any(" 2 of 2 SKIP visitor model pendo_visitors " in line for line in lines)
+    done = next(line for line in lines if "Done. " in line)
+    assert "MODELS=2 OK=0 WARN=0 ERROR=1 SKIP=1" in done
+    assert lines.index(done) < next(
+        i for i, line in enumerate(lines) if line.startswith("Error: Pendo refused")
+    )
+    assert [m["status"] for m in project.results()["models"]] == ["error", "skipped"]
+    assert metadata_posts(emulator) and not any("/visitor/" in r["path"] for r in metadata_posts(emulator))
+
+
+def test_a_value_set_to_null_stays_in_pendo_with_nulls_skip_and_every_plan_and_sync_says_so(
+    project: Project, emulator: Emulator
+) -> None:
+    rows = project.seed_rows("visitors")
+    rows[0]["seats"] = "5"
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    assert project.sync(emulator, "--select", "pendo_visitors").exit_code == 0
+    rows[0]["seats"] = ""  # NULL in the model
+    project.write_seed("visitors", rows)
+    project.rebuild()
+    plan = project.sync(emulator, "--select", "pendo_visitors", command="plan")
+    assert "1 NULL value would be left out (nulls: skip): Pendo keeps what it holds" in plan.output
+    synced = project.sync(emulator, "--select", "pendo_visitors")
+    assert synced.exit_code == 0, synced.output
+    assert "1 changed, 1 sent: 1 updated" in synced.output
+    assert "1 NULL value was left out (nulls: skip)" in synced.output
+    assert project.results()["models"][0]["nulls_skipped"] == 1
+    record = pendo_record(emulator, "visitor", rows[0]["user_id"])
+    assert record is not None and record["custom"]["seats"] == 5  # as the note says
+
+
+def test_only_sync_says_nothing_was_sent_after_a_configuration_error(
+    project: Project, emulator: Emulator
+) -> None:
+    schema = project.path / "models" / "schema.yml"
+    schema.write_text(schema.read_text().replace("object: account", "object: acount"))
+    project.dbt("parse")
+    synced = project.sync(emulator)
+    assert synced.exit_code == 2 and "Nothing was sent." in synced.output
+    for command in ("validate", "plan"):
+        result = project.sync(emulator, command=command)
+        assert result.exit_code == 2 and "unknown object 'acount'" in result.output
+        assert "nothing was sent" not in result.output.lower(), command

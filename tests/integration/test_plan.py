@@ -119,7 +119,7 @@ def test_rejected_rows_fail_plan_and_sync_unless_under_the_threshold(
     over = project.sync(emulator, *select, "--full-refresh", "--fail-on-rejected", "5%")
     assert over.exit_code == 1, over.output
     assert (
-        "1 rejected or failed rows (9.09% of 11 changed rows): more than --fail-on-rejected 5%" in over.output
+        "1 rejected or failed row (9.09% of 11 changed rows): more than --fail-on-rejected 5%" in over.output
     )
     within = project.sync(emulator, *select, "--full-refresh", "--fail-on-rejected", "10%")
     assert within.exit_code == 0, within.output

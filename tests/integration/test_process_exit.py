@@ -3,12 +3,15 @@ down dbt's objects), yet with the warehouse closed and every acknowledged row in
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.faults import parse_faults
 from tests.integration.harness import Project
 
 # The CLI, after leaving a finalizable cycle that only the interpreter's last collection could reach.
@@ -50,3 +53,43 @@ def test_a_sync_process_skips_the_last_collection_and_leaves_its_state_whole(
         assert not Path(project.env["PENDO_SYNC_TEST_DUCKDB"] + ".wal").exists()
     again = project.sync(emulator, "--select", "pendo_visitors")
     assert again.exit_code == 0 and "0 changed" in again.output  # what the first process committed is there
+
+
+def test_ctrl_c_reports_the_model_it_was_in_skips_the_rest_sums_up_and_exits_130(
+    project: Project, emulator: Emulator
+) -> None:
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/account/", "delay": 3.0}]))
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pendo_sync",
+            "sync",
+            *project.flags,
+            "-s",
+            "pendo_accounts",
+            "pendo_visitors",
+        ],
+        env=project.process_env(emulator),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    started = process.stdout.readline()  # "Running with target ...": the accounts are being sent
+    assert "Running with target" in started, started
+    deadline = time.monotonic() + 30
+    while not emulator.faults.describe()[0]["hits"] and time.monotonic() < deadline:  # in Pendo's hands
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+
+    assert process.returncode == 130, out + err
+    assert "1 of 2 ERROR syncing account model pendo_accounts" in out
+    assert "2 of 2 SKIP visitor model pendo_visitors" in out
+    assert "Done. MODELS=2 OK=0 WARN=0 ERROR=1 SKIP=1" in out
+    assert "Interrupted" in err
+    emulator.faults.set([])
+    status = project.sync(emulator, command="status")
+    assert "account model pendo_accounts" in status.output
+    assert "pending: 4 rows to send" in status.output and "pending: 10 rows to send" in status.output

@@ -496,3 +496,21 @@ def test_stop_releases_the_port() -> None:
         requests.get(url + "/api/v1/token/verify", headers=AUTH, timeout=2)
     with pytest.raises(RuntimeError):
         _ = emulator.url
+
+
+def test_usage_mistakes_starting_the_emulator_are_usage_errors_not_bugs() -> None:
+    from click.testing import CliRunner
+
+    from pendo_sync.cli import main
+
+    no_key = CliRunner().invoke(main, ["emulator"], env={"PENDO_INTEGRATION_KEY": ""})
+    assert no_key.exit_code == 2
+    assert "Set PENDO_INTEGRATION_KEY" in no_key.output and "bug" not in no_key.output
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = CliRunner().invoke(main, ["emulator", "--port", str(port)], env={"PENDO_INTEGRATION_KEY": KEY})
+    assert busy.exit_code == 2
+    assert f"Cannot listen on 127.0.0.1:{port}" in busy.output and "--port" in busy.output
+    assert "bug" not in busy.output

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
 from pendo_sync.errors import ConfigError
-from pendo_sync.exposures import Owner, build_exposure, pendo_app_url, render
+from pendo_sync.exposures import (
+    Owner,
+    build_exposure,
+    check_output,
+    model_paths,
+    pendo_app_url,
+    render,
+)
 from pendo_sync.manifest import ModelNode
 
 
@@ -50,3 +59,24 @@ def test_the_url_is_pendos_app_host_for_the_region() -> None:
     assert pendo_app_url("EU", {"PENDO_REGION": "jpn"}) == "https://app.eu.pendo.io"
     with pytest.raises(ConfigError, match="us, us1, eu, jpn, au"):
         pendo_app_url("mars", {})
+
+
+def test_an_output_dbt_would_never_read_is_refused_with_where_to_put_it(tmp_path: Path) -> None:
+    check_output(tmp_path / "models" / "pendo" / "exposures.yml", tmp_path, ["models"])  # fine
+    check_output(tmp_path / "dbt_models" / "x.yaml", tmp_path, ["models", "dbt_models"])
+    with pytest.raises(ConfigError) as outside:
+        check_output(tmp_path / "pendo_exposures.yml", tmp_path, ["models"])
+    assert "outside the project's model paths (models/)" in str(outside.value)
+    assert "--output models/pendo_exposures.yml" in str(outside.value)
+    with pytest.raises(ConfigError) as escaping:
+        check_output(tmp_path / "models" / ".." / "elsewhere.yml", tmp_path, ["models"])
+    assert "outside the project's model paths" in str(escaping.value)
+    with pytest.raises(ConfigError) as not_yaml:
+        check_output(tmp_path / "models" / "pendo.txt", tmp_path, ["models"])
+    assert "only from .yml files" in str(not_yaml.value)
+
+
+def test_model_paths_come_from_dbt_project_yml(tmp_path: Path) -> None:
+    assert model_paths(tmp_path) == ["models"]  # dbt's default
+    (tmp_path / "dbt_project.yml").write_text("name: p\nmodel-paths: [transform, marts]\n")
+    assert model_paths(tmp_path) == ["transform", "marts"]

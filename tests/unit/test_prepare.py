@@ -21,8 +21,8 @@ TYPES = {("agent", "email"): "string", ("custom", "seats"): "integer"}
 
 def metadata_rows() -> list[tuple[object, ...]]:
     # key, mapped columns (user_id, email, seats), then per group (agent, custom): hash, change, and the
-    # entry the warehouse rendered (None: build it here)
-    return [
+    # entry the warehouse rendered (None: build it here); last, per group, its NULL values (nulls: skip)
+    rows: list[tuple[object, ...]] = [
         ("u1", "u1", "a@x.io", 5, "ha1", "changed", None, "hc1", None, None),  # only the agent group changed
         (
             "u2",
@@ -51,6 +51,8 @@ def metadata_rows() -> list[tuple[object, ...]]:
             None,
         ),
     ]
+    nulls = [(0, 0), (1, 0), (0, 0), (0, 0), (0, 1)]  # as the warehouse counts them in the model's values
+    return [(*row, *counts) for row, counts in zip(rows, nulls)]
 
 
 def test_metadata_rows_become_entries_only_for_changed_groups() -> None:
@@ -110,6 +112,24 @@ def test_plan_counts_rows_once_fields_per_value_and_keeps_a_few_samples() -> Non
 
 def test_a_row_with_nothing_to_send_in_any_group_is_counted_unsent() -> None:
     plan = ModelPlan("m", "visitor")
-    row = ("u9", "u9", None, None, "ha", True, None, "hc", True, None)
+    row = ("u9", "u9", None, None, "ha", True, None, "hc", True, None, 1, 1)
     plan.add(prepare_metadata(VISITORS, TYPES, [row]), samples=3)
     assert (plan.changed, plan.to_send, plan.unsent) == (1, 0, 1)
+
+
+def test_nulls_left_out_of_the_rows_sent_are_counted_and_said() -> None:
+    prepared = prepare_metadata(VISITORS, TYPES, metadata_rows())
+    # u2's null email (its agent group has nothing to send); not u5's null seats: its custom group did
+    # not change, so nothing of it is sent
+    assert prepared.nulls_skipped == 1
+    plan = ModelPlan("m", "visitor")
+    plan.add(prepared, samples=0)
+    assert any("1 NULL value would be left out (nulls: skip)" in line for line in plan.lines(1, 1))
+    assert any("Set `nulls: clear` to clear them" in line for line in plan.lines(1, 1))
+
+
+def test_plan_samples_show_text_as_written() -> None:
+    plan = ModelPlan("m", "visitor")
+    row = ("u1", "u1", "zoë😀@x.io", 5, "ha1", "new", None, "hc1", None, None, 0, 0)
+    plan.add(prepare_metadata(VISITORS, TYPES, [row]), samples=1)
+    assert '  sample agent: {"visitorId":"u1","values":{"email":"zoë😀@x.io"}}' in plan.lines(1, 1)

@@ -92,7 +92,7 @@ def test_columns_fetched_as_doubles_are_hashed_as_the_model_holds_them() -> None
     db.execute("create schema s")
     for statement in sql.create_tables("s", DUCKDB):
         db.execute(statement)
-    (key, raw, row_hash, _, _), (_, fetched, same_hash, _, _) = (
+    (key, raw, row_hash, _, _, _), (_, fetched, same_hash, _, _, _) = (
         db.execute(q).fetchall()[0] for q in (plain, doubles)
     )
     assert (key, raw, fetched) == ("v1", Decimal("12.50"), 12.5) and type(fetched) is float
@@ -147,3 +147,28 @@ def test_identifiers_from_meta_are_quoted_never_executed() -> None:
 def test_literals_escape_quotes() -> None:
     assert sql.literal("it's") == "'it''s'"
     assert "model.p.it''s" in sql.event_diff('"r"', '"s"', "model.p.it's", "id", ["a"], D)
+
+
+def test_records_that_left_the_model_are_counted_once_whatever_groups_they_had() -> None:
+    db = duckdb.connect()
+    db.execute("create table m as select 'u1' as id")
+    db.execute("create schema s")
+    for statement in sql.create_tables("s", DUCKDB):
+        db.execute(statement)
+    for key, group in (
+        ("u1", "agent"),
+        ("u1", "custom"),
+        ("u2", "agent"),
+        ("u3", "custom"),
+        ("u2", "custom"),
+    ):
+        db.execute(
+            f"insert into s.pendo_sync_state values ('model.p.m', '{group}', '{key}', 'h', now(), 'r')"
+        )
+    db.execute("insert into s.pendo_sync_state values ('model.p.other', 'agent', 'u9', 'h', now(), 'r')")
+    args = ("m", "s", "model.p.m", "id", DUCKDB)
+    assert db.execute(sql.records_left(*args)).fetchall() == [(2,)]
+    assert sorted((g, n) for g, n, _ in db.execute(sql.state_coverage(*args)).fetchall()) == [
+        ("agent", 1),
+        ("custom", 1),
+    ]

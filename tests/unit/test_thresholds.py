@@ -66,3 +66,10 @@ def test_raising_a_count_limit_never_turns_success_into_failure(bad: int, change
     low, high = RejectLimit(limit), RejectLimit(limit + 1)
     assert not low.allows(bad, changed) or high.allows(bad, changed)
     assert low.allows(bad, changed) == (bad <= limit)
+
+
+def test_one_row_is_said_in_the_singular() -> None:
+    verdict = judge(totals(1, rejected=1), 0, RejectLimit())
+    assert verdict.message and verdict.message.startswith(
+        "1 rejected or failed row (100% of 1 changed row): more than"
+    )
