@@ -1,6 +1,7 @@
 """Against Pendo's rate limits: what a user waits for, and what our CPU costs per row, at default flags.
 
     .venv/bin/python bench/limits.py [--visitors 60000] [--events 300] [--limit 10] [--latency 0.04]
+                                     [--cpu-events 3000]
 
 Pendo allows about 100 requests per second per endpoint (each metadata kind and group, and Track), so a
 sync's time is bounded by requests / limit per endpoint, endpoints in parallel. To make a run long enough
@@ -10,8 +11,9 @@ auto`), as a user would, and has to find the limit itself. Measured, each a rati
 1. metadata for N visitors (two groups, batches of 1,000): the model's time against the ideal
    (N / 1,000 requests per group / limit), and the 429s it met;
 2. M Track events: the model's time against M / limit;
-3. CPU per metadata row and per event: the sync's CPU minus that of a sync of the same model with nothing
-   left to send (start-up and the diff, measured right after), divided by the rows sent.
+3. K Track events at Pendo's own limit (100/s), for the CPU per event at the rate Pendo allows;
+and for each, the CPU per row: the sync's CPU minus that of a sync of the same model with nothing left to
+send (start-up and the diff, measured right after), divided by the rows sent.
 Each sync must deliver every row (the emulator's own log is checked). Writes bench/limits.json.
 """
 
@@ -29,12 +31,14 @@ from harness.syncrun import SyncRun, run_sync
 BATCH = 1000  # pendo-dbt's default --batch-size
 TIME_TARGET = 1.3  # of the ideal time
 CPU_TARGET_MS = 1.0  # per event: a tenth of a core at Pendo's 100 events/s
+PENDO_LIMIT = 100.0  # requests/s per endpoint
 
 
 @dataclass
 class Figure:
     name: str
     rows: int
+    limit: float  # requests/s per endpoint the emulator allowed
     requests_per_endpoint: int
     ideal_seconds: float
     seconds: float  # the model's own time, as pendo-dbt reports it
@@ -60,16 +64,18 @@ def parse_args() -> argparse.Namespace:
         "--limit", type=float, default=10.0, help="requests/s per endpoint the emulator allows"
     )
     parser.add_argument("--latency", type=float, default=0.04, help="seconds every answer is late")
+    parser.add_argument("--cpu-events", type=int, default=3000, help="events sent at 100/s (phase 3)")
     parser.add_argument("--output", type=Path, default=bench.BENCH / "limits.json")
     return parser.parse_args()
 
 
 def measure(
-    ctx: bench.Context, args: argparse.Namespace, model: str, state: str, rows: int, per_row: int
+    ctx: bench.Context, args: argparse.Namespace, model: str, rows: int, per_row: int, limit: float
 ) -> Figure:
     """A first sync of `model` and one with nothing left to send, against one limited emulator."""
+    state = f"{model}_limits_state"
     with ctx.emulator(f"limits_{model}") as emulator:
-        emulator.configure({"rate_limit": args.limit, "latency": args.latency})
+        emulator.configure({"rate_limit": limit, "latency": args.latency})
         env = {**ctx.env, "PENDO_BASE_URL": emulator.url}
         first = _sync(ctx, model, state, env, "first")
         accepted, throttled = emulator.accepted_rows(), emulator.throttled()
@@ -80,8 +86,9 @@ def measure(
     return Figure(
         model,
         rows,
+        limit,
         requests,
-        requests / args.limit,
+        requests / limit,
         first.model_seconds,
         first.measured.seconds,
         throttled,
@@ -98,25 +105,28 @@ def _sync(ctx: bench.Context, model: str, state: str, env: dict[str, str], name:
 
 def main() -> None:
     args = parse_args()
-    ctx = bench.make_context(
-        bench.parse_args(["--visitors", str(args.visitors), "--events", str(args.events)])
-    )
+    sizes = ["--visitors", str(args.visitors), "--events", str(args.cpu_events)]
+    ctx = bench.make_context(bench.parse_args([*sizes, "--distant-events", str(args.events)]))
     ctx.project.deps(ctx.log("dbt"))
-    bench.say(f"dbt build: {args.visitors:,} visitors, {args.events:,} events")
+    bench.say(f"dbt build: {args.visitors:,} visitors, {args.events:,} and {args.cpu_events:,} events")
     bench.build(ctx, revision=0)
-    figures = [
-        measure(ctx, args, bench.VISITORS, "bench_limits_visitors", args.visitors, per_row=2),
-        measure(ctx, args, bench.EVENTS, "bench_limits_events", args.events, per_row=1),
-    ]
+    figures = []
+    for model, rows, per_row, limit in (
+        (bench.VISITORS, args.visitors, 2, args.limit),
+        (bench.EVENTS_DISTANT, args.events, 1, args.limit),
+        (bench.EVENTS, args.cpu_events, 1, PENDO_LIMIT),
+    ):
+        figures.append(measure(ctx, args, model, rows, per_row, limit))
+        bench.say(f"{model}: {figures[-1].seconds:.1f} s")
     print(
-        f"\nAgainst an emulator allowing {args.limit:g} requests/s per endpoint, {args.latency * 1000:g} ms late:"
+        f"\nAgainst an emulator allowing N requests/s per endpoint, answering {args.latency * 1000:g} ms late:"
     )
-    print(f"{'model':<16}{'rows':>8}{'req/endpoint':>14}{'ideal s':>9}{'model s':>9}{'ratio':>7}"
+    print(f"{'model':<22}{'rows':>8}{'N/s':>5}{'req/endpoint':>14}{'ideal s':>9}{'model s':>9}{'ratio':>7}"
           f"{'wall s':>8}{'429s':>6}{'CPU ms/row':>12}")  # fmt: skip
     for f in figures:
         print(
-            f"{f.name:<16}{f.rows:>8,}{f.requests_per_endpoint:>14}{f.ideal_seconds:>9.1f}{f.seconds:>9.1f}"
-            f"{f.ratio:>7.2f}{f.wall_seconds:>8.1f}{f.throttled:>6}{f.cpu_ms_per_row:>12.3f}"
+            f"{f.name:<22}{f.rows:>8,}{f.limit:>5g}{f.requests_per_endpoint:>14}{f.ideal_seconds:>9.1f}"
+            f"{f.seconds:>9.1f}{f.ratio:>7.2f}{f.wall_seconds:>8.1f}{f.throttled:>6}{f.cpu_ms_per_row:>12.3f}"
         )
     print(f"targets: model time <= {TIME_TARGET}x ideal, few 429s; CPU <= {CPU_TARGET_MS:g} ms per event")
     result = {

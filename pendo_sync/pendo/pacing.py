@@ -3,7 +3,7 @@
 - `AdaptiveLimiter`: one endpoint's pace. Pendo limits each endpoint on its own (each metadata kind and
   group, and Track), so each has its own limiter. Requests start at most `rps` per second, evenly spaced
   (`schedule`); at most `concurrency` are in flight. A 429 (or a 409 "operation in progress") sets the
-  rate to what Pendo accepted over the last second, a little less, once per episode of throttling; a
+  rate under what Pendo accepted in the second before it refused, once per episode of throttling; a
   Retry-After holds the whole endpoint back that long. Without throttling the rate grows back slowly.
 - `PendoRetry`: urllib3's Retry (exponential backoff with jitter, capped) that tells the limiter about
   429/409 and waits for the endpoint's next turn before resending them, so a retry never jumps the queue
@@ -33,13 +33,13 @@ PACED_STATUSES = (409, 429)  # Pendo asks us to slow down: resent at the endpoin
 RETRY_STATUSES = (408, 409, 429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0  # seconds; a larger Retry-After is clamped (the run budget still applies)
 MIN_RPS = 1.0
-# After throttling, the rate is this share of what Pendo accepted over the last WINDOW seconds: just under
-# its limit, so the next 429 is some time away.
-BACKOFF_SHARE = 0.9
+# After throttling, the rate is this share of what Pendo accepted over the last WINDOW seconds: under its
+# limit, so the next 429 is some time away.
+BACKOFF_SHARE = 0.8
 WINDOW = 1.0  # seconds; Pendo states its limit per second
-# Without throttling, the rate grows by this share of itself per second: from 0.9 of a limit back over it
-# in about 2 s, so a run against a steady limit meets about one 429 per endpoint every few seconds.
-GROWTH = 0.05
+# Without throttling, the rate grows by this share of itself per second: from 0.8 of a limit back over it
+# in about 8 s, so a run against a steady limit meets one 429 per endpoint every several seconds.
+GROWTH = 0.03
 # A connection Pendo refuses, or a host name that does not resolve, is a wrong PENDO_BASE_URL or region far
 # more often than a blip: with every retry's backoff it took ~90 s to say so. Three retries take ~4 s.
 # Answers that fail (5xx, 429, dropped connections) keep the full count.
@@ -105,8 +105,8 @@ class AdaptiveLimiter:
         self._turns = 0  # requests started so far: a throttled answer to a request started before...
         self._cut_at_turn = 0  # ...the last cut says nothing new, the rate was already lowered for it
         self._grown_at = time.monotonic()
-        self._accepted: collections.deque[float] = collections.deque()  # when usable answers came
-        self._local = threading.local()  # the turn of the request this thread sends
+        self._accepted: collections.deque[float] = collections.deque()  # starts of requests Pendo took
+        self._local = threading.local()  # the turn and start of the request this thread sends
         self._cond = threading.Condition()
 
     @contextmanager
@@ -131,7 +131,7 @@ class AdaptiveLimiter:
             now = time.monotonic()
             start, self._due = schedule(now, self._due, 1.0 / self.rps)
             self._turns += 1
-            self._local.turn = self._turns
+            self._local.turn, self._local.started = self._turns, start
         if start > now:
             time.sleep(start - now)
 
@@ -145,9 +145,11 @@ class AdaptiveLimiter:
             if getattr(self._local, "turn", self._turns) <= self._cut_at_turn:
                 return  # sent before the last cut: that cut already answered this episode
             self._cut_at_turn = self._turns
-            self._forget_before(now - WINDOW)
-            accepted = len(self._accepted) / WINDOW
-            measured = accepted if len(self._accepted) >= 2 else self.rps / 2
+            # what Pendo accepted in the second before it refused this request: by then nearly all of those
+            # have been answered, even early in a run, when the last second holds few answers
+            refused_at = getattr(self._local, "started", now)
+            accepted = sum(1 for t in self._accepted if refused_at - WINDOW <= t < refused_at)
+            measured = accepted / WINDOW if accepted >= 2 else self.rps / 2
             self.rps = max(MIN_RPS, min(self.rps, measured) * BACKOFF_SHARE)
             self._due = max(self._due, now + 1.0 / self.rps)
             self._grown_at = now
@@ -157,9 +159,9 @@ class AdaptiveLimiter:
         request's time includes its waits)."""
         with self._cond:
             now = time.monotonic()
-            self._accepted.append(now)
+            self._accepted.append(getattr(self._local, "started", now))
             if len(self._accepted) > 4 * self.max_rps * WINDOW:
-                self._forget_before(now - WINDOW)
+                self._forget_before(now - 2 * WINDOW)
             if self.rps < self.max_rps:
                 self.rps = min(self.max_rps, self.rps * (1 + GROWTH * (now - self._grown_at)))
             self._grown_at = now
@@ -168,10 +170,12 @@ class AdaptiveLimiter:
                 self.answer_time = (
                     answer_time if previous is None else previous + (answer_time - previous) / 8
                 )
-            goal = self.goal()
-            if self.concurrency != goal:
+            goal = self.goal()  # towards it one answer at a time upwards, so a run starts gently
+            if self.concurrency > goal:
                 self.concurrency = goal
-                self._cond.notify_all()
+            elif self.concurrency < goal:
+                self.concurrency += 1
+                self._cond.notify()
 
     def goal(self) -> int:
         """How many requests this endpoint should have in flight."""
@@ -181,6 +185,7 @@ class AdaptiveLimiter:
         return min(max(needed, AUTO_THREADS[0]), self.max_concurrency)
 
     def _forget_before(self, moment: float) -> None:
+        """Drop the starts before `moment` (in answer order, so about in start order: a few may stay)."""
         while self._accepted and self._accepted[0] < moment:
             self._accepted.popleft()
 
