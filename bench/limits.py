@@ -9,7 +9,8 @@ to measure, the emulator (in a process of its own) allows `--limit` requests per
 answers `--latency` seconds late. pendo-dbt runs with its default flags (`--max-rps 100`, `--threads
 auto`), as a user would, and has to find the limit itself. Measured, each a ratio in this run:
 1. metadata for N visitors (two groups, batches of 1,000): the model's time against the ideal
-   (N / 1,000 requests per group / limit), and the 429s it met;
+   (N / 1,000 requests per group / limit), and the 429s it met; then again with `--max-rps` at the limit,
+   as a user who knows it would run;
 2. M Track events: the model's time against M / limit;
 3. K Track events at Pendo's own limit (100/s), for the CPU per event at the rate Pendo allows;
 and for each, the CPU per row: the sync's CPU minus that of a sync of the same model with nothing left to
@@ -70,21 +71,28 @@ def parse_args() -> argparse.Namespace:
 
 
 def measure(
-    ctx: bench.Context, args: argparse.Namespace, model: str, rows: int, per_row: int, limit: float
+    ctx: bench.Context,
+    args: argparse.Namespace,
+    model: str,
+    rows: int,
+    per_row: int,
+    limit: float,
+    flags: tuple[str, ...] = (),
 ) -> Figure:
     """A first sync of `model` and one with nothing left to send, against one limited emulator."""
-    state = f"{model}_limits_state"
-    with ctx.emulator(f"limits_{model}") as emulator:
+    name = f"{model}{''.join(flags).replace('-', '_')}"
+    state = f"{name}_limits_state"
+    with ctx.emulator(f"limits_{name}") as emulator:
         emulator.configure({"rate_limit": limit, "latency": args.latency})
         env = {**ctx.env, "PENDO_BASE_URL": emulator.url}
-        first = _sync(ctx, model, state, env, "first")
+        first = _sync(ctx, model, state, env, f"{name}_first", flags)
         accepted, throttled = emulator.accepted_rows(), emulator.throttled()
-        idle = _sync(ctx, model, state, env, "idle")
+        idle = _sync(ctx, model, state, env, f"{name}_idle", flags)
     if accepted != per_row * rows or first.model.get("sent") != rows or first.model.get("failed"):
         raise RuntimeError(f"{model}: {accepted} records accepted, expected {per_row * rows}: see the logs")
     requests = math.ceil(rows / BATCH) if per_row == 2 else rows
     return Figure(
-        model,
+        " ".join((model, *flags)),
         rows,
         limit,
         requests,
@@ -97,10 +105,10 @@ def measure(
     )
 
 
-def _sync(ctx: bench.Context, model: str, state: str, env: dict[str, str], name: str) -> SyncRun:
-    return run_sync(
-        ctx.pendo_dbt, ctx.project.directory, model, state, env, ctx.log(f"limits_{model}_{name}")
-    )
+def _sync(
+    ctx: bench.Context, model: str, state: str, env: dict[str, str], name: str, flags: tuple[str, ...]
+) -> SyncRun:
+    return run_sync(ctx.pendo_dbt, ctx.project.directory, model, state, env, ctx.log(f"limits_{name}"), flags)
 
 
 def main() -> None:
@@ -111,21 +119,23 @@ def main() -> None:
     bench.say(f"dbt build: {args.visitors:,} visitors, {args.events:,} and {args.cpu_events:,} events")
     bench.build(ctx, revision=0)
     figures = []
-    for model, rows, per_row, limit in (
-        (bench.VISITORS, args.visitors, 2, args.limit),
-        (bench.EVENTS_DISTANT, args.events, 1, args.limit),
-        (bench.EVENTS, args.cpu_events, 1, PENDO_LIMIT),
+    known = ("--max-rps", f"{args.limit:g}")  # a user who knows the limit
+    for model, rows, per_row, limit, flags in (
+        (bench.VISITORS, args.visitors, 2, args.limit, ()),
+        (bench.VISITORS, args.visitors, 2, args.limit, known),
+        (bench.EVENTS_DISTANT, args.events, 1, args.limit, ()),
+        (bench.EVENTS, args.cpu_events, 1, PENDO_LIMIT, ()),
     ):
-        figures.append(measure(ctx, args, model, rows, per_row, limit))
+        figures.append(measure(ctx, args, model, rows, per_row, limit, flags))
         bench.say(f"{model}: {figures[-1].seconds:.1f} s")
     print(
         f"\nAgainst an emulator allowing N requests/s per endpoint, answering {args.latency * 1000:g} ms late:"
     )
-    print(f"{'model':<22}{'rows':>8}{'N/s':>5}{'req/endpoint':>14}{'ideal s':>9}{'model s':>9}{'ratio':>7}"
+    print(f"{'model':<34}{'rows':>8}{'N/s':>5}{'req/endpoint':>14}{'ideal s':>9}{'model s':>9}{'ratio':>7}"
           f"{'wall s':>8}{'429s':>6}{'CPU ms/row':>12}")  # fmt: skip
     for f in figures:
         print(
-            f"{f.name:<22}{f.rows:>8,}{f.limit:>5g}{f.requests_per_endpoint:>14}{f.ideal_seconds:>9.1f}"
+            f"{f.name:<34}{f.rows:>8,}{f.limit:>5g}{f.requests_per_endpoint:>14}{f.ideal_seconds:>9.1f}"
             f"{f.seconds:>9.1f}{f.ratio:>7.2f}{f.wall_seconds:>8.1f}{f.throttled:>6}{f.cpu_ms_per_row:>12.3f}"
         )
     print(f"targets: model time <= {TIME_TARGET}x ideal, few 429s; CPU <= {CPU_TARGET_MS:g} ms per event")

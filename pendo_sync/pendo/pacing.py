@@ -35,10 +35,10 @@ MAX_RETRY_AFTER = 60.0  # seconds; a larger Retry-After is clamped (the run budg
 MIN_RPS = 1.0
 # After throttling, the rate is this share of what Pendo accepted over the last WINDOW seconds: under its
 # limit, so the next 429 is some time away.
-BACKOFF_SHARE = 0.8
+BACKOFF_SHARE = 0.9
 WINDOW = 1.0  # seconds; Pendo states its limit per second
-# Without throttling, the rate grows by this share of itself per second: from 0.8 of a limit back over it
-# in about 8 s, so a run against a steady limit meets one 429 per endpoint every several seconds.
+# Without throttling, the rate grows by this share of itself per second: from 0.9 of a limit back over it
+# in about 3.5 s, so a run against a steady limit meets one 429 per endpoint every few seconds.
 GROWTH = 0.03
 # A connection Pendo refuses, or a host name that does not resolve, is a wrong PENDO_BASE_URL or region far
 # more often than a blip: with every retry's backoff it took ~90 s to say so. Three retries take ~4 s.
