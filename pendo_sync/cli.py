@@ -211,6 +211,7 @@ def _console() -> Console:
 def main(context: click.Context, log_format: str, debug: bool) -> None:
     """Sync dbt models tagged with meta.pendo into Pendo."""
     context.obj = Console(log_format, debug)
+    context.obj.configure_logging()
     _skip_final_collection()
 
 

@@ -22,12 +22,15 @@ class Console:
     def __init__(self, log_format: str = "text", debug: bool = False) -> None:
         self.log_format = log_format
         self.debug = debug
-        if debug:
+
+    def configure_logging(self) -> None:
+        """Python logging for the process, called once by the CLI entry point (a library configures none):
+        with --debug everything to stderr; else warnings (dbt's among them), as Python shows them."""
+        if self.debug:
             logging.basicConfig(
                 level=logging.DEBUG,
                 stream=sys.stderr,
                 format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                force=True,
             )
 
     def info(self, message: str) -> None:

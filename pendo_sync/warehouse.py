@@ -10,8 +10,8 @@ dbt is imported lazily so `pendo-dbt --help` starts instantly.
 from __future__ import annotations
 
 import contextlib
-import gc
 import itertools
+import logging
 import os
 import re
 import shlex
@@ -31,6 +31,7 @@ from pendo_sync.errors import ConfigError, LockError, WarehouseError
 # (docs/performance.md). A profile's `memory_limit` is left alone.
 _SPILL_HEADROOM_MIB = 32
 _cursor_names = itertools.count()
+dbt_log = logging.getLogger("pendo_sync.dbt")
 
 
 @dataclass(frozen=True)
@@ -73,20 +74,7 @@ class DbtTarget:
 
 class Warehouse:
     def __init__(self, target: DbtTarget) -> None:
-        # Loading dbt makes ~145,000 long-lived objects; the cyclic GC, walking them again on each
-        # collection as they pile up, took ~0.3 s of dbt's ~4.2 s start-up on a slow 2-vCPU machine. They
-        # live as long as this object (project, profile, adapter, macros), so they are frozen as soon as they
-        # exist: then no collection walks them again, neither while rows stream (those walks were 8 of the
-        # 29 s of CPU of a million-row sync) nor the first one after the load (0.1 s, and it found nothing
-        # to free: docs/performance.md).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._adapter, config = _open_adapter(target)
-            gc.freeze()
-        finally:
-            if collecting:
-                gc.enable()
+        self._adapter, config = _open_adapter(target)
         self.target_name: str = config.target_name
         self.target_schema: str = config.credentials.schema
         project_vars = config.vars.to_dict()
@@ -106,7 +94,6 @@ class Warehouse:
         from dbt.adapters.factory import reset_adapters
 
         reset_adapters()
-        gc.unfreeze()  # what was frozen may be garbage now (a process can open a warehouse more than once)
 
     def __enter__(self) -> Warehouse:
         return self
@@ -257,9 +244,8 @@ def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
     from dbt.flags import set_from_args
     from dbt.mp_context import get_mp_context
     from dbt_common.context import set_invocation_context
-    from dbt_common.events.event_manager_client import cleanup_event_logger
 
-    cleanup_event_logger()  # dbt's own console logging would interleave with ours
+    route_dbt_events()
     set_invocation_context(os.environ)  # what env_var() in profiles.yml reads, as in dbt's own CLI
     profiles_dir = target.profiles_dir or _default_profiles_dir()
     try:
@@ -281,6 +267,21 @@ def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:
             [f"dbt could not load the project/profile: {dbt_reason(exc)} (profiles dir: {profiles_dir})"]
         ) from None
     return get_adapter(config), config
+
+
+def route_dbt_events() -> None:
+    """dbt's warnings and errors go to our log (shown without --debug, as Python shows warnings); the rest
+    of dbt's console output is dropped, since its lines would interleave with ours."""
+    from dbt_common.events.event_manager_client import add_callback_to_manager, cleanup_event_logger
+
+    cleanup_event_logger()
+    add_callback_to_manager(_log_dbt_event)
+
+
+def _log_dbt_event(event: Any) -> None:
+    level = event.info.level
+    if level in ("warn", "error"):
+        dbt_log.log(logging.ERROR if level == "error" else logging.WARNING, "dbt: %s", event.info.msg)
 
 
 def _default_profiles_dir() -> Path:

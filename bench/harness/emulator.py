@@ -92,9 +92,19 @@ class EmulatorProcess:
 
     def set_faults(self, faults: list[dict[str, Any]]) -> None:
         """Fault rules (pendo_sync/pendo/faults.py), e.g. a delay on every answer: a distant Pendo."""
-        body = json.dumps({"faults": faults}).encode()
+        self._post("/_emulator/faults", {"faults": faults})
+
+    def configure(self, settings: dict[str, Any]) -> None:
+        """Emulator settings (`POST /_emulator/settings`), e.g. a per-endpoint rate limit and latency."""
+        self._post("/_emulator/settings", settings)
+
+    def throttled(self) -> int:
+        """Requests it answered 429."""
+        return sum(1 for entry in self._get("/_emulator/requests")["requests"] if entry["status"] == 429)
+
+    def _post(self, path: str, body: Any) -> None:
         request = urllib.request.Request(
-            self.url + "/_emulator/faults", body, {"Content-Type": "application/json"}
+            self.url + path, json.dumps(body).encode(), {"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=60):
             pass

@@ -1,13 +1,13 @@
-"""HTTP to Pendo: kept-alive connections, retries with backoff, and per-row outcomes.
+"""HTTP to Pendo: pooled kept-alive connections, retries paced per endpoint, and per-row outcomes.
 
-Thread-safe for concurrent calls: the sync submits batches from a worker pool. Requests go out through
-transport.py, our own HTTP/1.1 over sockets: with one Track event per request, the HTTP library's own
-per-request cost was most of an event sync (docs/decisions/0008). Proxies and CA bundles are read from
-the environment as `requests` reads them. Retries (429 honouring Retry-After, 408, 5xx, dropped
-connections) follow urllib3's `Retry` policy (pacing.PendoRetry), driven here as urllib3 drives it;
-pacing.py adapts the rate per endpoint and gives up when Pendo stays unusable. A bulk request Pendo
-rejects whole (400, 413), or answers with errors naming no row, is split in halves until the bad rows
-are isolated, so one bad row costs only itself.
+Thread-safe for concurrent calls: the sync submits batches from a worker pool. Requests go through
+urllib3 (pools.py: connections, proxy and CA bundle from the environment), which parses every answer and
+retries as its `Retry` policy says (pacing.PendoRetry: 429/409 at the endpoint's pace, 408, 5xx, dropped
+connections, answers it cannot read). urllib3, not `requests`: requests reads the body after urllib3's
+retries are done, so a truncated or badly framed answer would fail its rows for the run instead of being
+sent again (docs/decisions/0014). pacing.py paces each endpoint and gives up when Pendo stays unusable.
+A bulk request Pendo rejects whole (400, 413), or answers with errors naming no row, is split in halves
+until the bad rows are isolated, so one bad row costs only itself.
 Errors name headers, never their values, so the key cannot leak through a message.
 """
 
@@ -16,20 +16,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
 import threading
 import time
-import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
-import certifi
-from urllib3 import HTTPResponse
+import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError
 
-from pendo_sync.errors import ConfigError, PendoAuthError, PendoError
+from pendo_sync.errors import PendoAuthError, PendoError
 from pendo_sync.payloads import Body
 from pendo_sync.pendo.pacing import (
     AUTO_THREADS,
@@ -39,6 +35,7 @@ from pendo_sync.pendo.pacing import (
     PendoRetry,
     retry_policy,
 )
+from pendo_sync.pendo.pools import pool_manager
 from pendo_sync.pendo.responses import (
     FAILED,
     REJECTED,
@@ -48,12 +45,10 @@ from pendo_sync.pendo.responses import (
     snippet,
 )
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
-from pendo_sync.pendo.transport import Answer, Connections, Endpoint, ProxyURLError
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
 TRACK_ENDPOINT = "track"
-CONNECT_TIMEOUT = 10.0
 log = logging.getLogger(__name__)
 
 
@@ -71,6 +66,12 @@ class ClientOptions:
         return self.threads or AUTO_THREADS[1]
 
 
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    data: bytes
+
+
 class PendoClient:
     def __init__(self, settings: PendoSettings, options: ClientOptions | None = None) -> None:
         options = options or ClientOptions()
@@ -80,13 +81,15 @@ class PendoClient:
         self._endpoints: dict[str, tuple[AdaptiveLimiter, PendoRetry]] = {}  # Pendo limits each separately
         self._lock = threading.Lock()
         self._secrets = _secret_forms(settings.integration_key, settings.track_secret)
-        self._api = _connections(settings.api_url, options.timeout)
+        self._api = pool_manager(settings.api_url, options.workers, options.timeout)
         same_host = settings.track_url == settings.api_url
-        self._track = self._api if same_host else _connections(settings.track_url, options.timeout)
+        self._track = (
+            self._api if same_host else pool_manager(settings.track_url, options.workers, options.timeout)
+        )
 
     def close(self) -> None:
-        self._api.close()
-        self._track.close()
+        self._api.clear()
+        self._track.clear()
 
     def limiter(self, endpoint: str) -> AdaptiveLimiter:
         """The pacing of one endpoint (e.g. `metadata/visitor/custom`, `track`)."""
@@ -189,7 +192,7 @@ class PendoClient:
         (Pendo documents no call that checks the secret without sending an event)."""
         url = f"{self.settings.track_url}/"
         try:
-            _with_retries(self._track, "GET", url, None, "", self._endpoint(TRACK_ENDPOINT)[1])
+            self._track.request("GET", url, retries=self._endpoint(TRACK_ENDPOINT)[1], redirect=False)
         except HTTPError as exc:
             raise PendoError(
                 f"No answer from Pendo's Track host at {self.settings.track_url} before sending events: "
@@ -218,7 +221,7 @@ class PendoClient:
 
     def _send(
         self,
-        connections: Connections,
+        pool: urllib3.PoolManager,
         method: str,
         url: str,
         endpoint: str,
@@ -227,25 +230,29 @@ class PendoClient:
         secret_name: str = "PENDO_INTEGRATION_KEY",
     ) -> Answer:
         """One request after its retries, paced by its endpoint's limiter; raises PendoAuthError on a
-        refused key, and urllib3's HTTPError (MaxRetryError once retries are spent) when no answer came."""
+        refused key, and urllib3's HTTPError (MaxRetryError once retries are spent) when no answer came.
+        Once status retries are spent, the last answer stands."""
         self.health.check()
         limiter, retry = self._endpoint(endpoint)
-        headers = f"Content-Type: application/json; charset=utf-8\r\n{KEY_HEADER}: {key.reveal()}\r\n"
+        headers = {KEY_HEADER: key.reveal(), "Content-Type": "application/json; charset=utf-8"}
         try:
             with limiter.slot():
                 started = time.monotonic()
-                answer, retried = _with_retries(connections, method, url, body, headers, retry)
+                response = pool.request(
+                    method, url, body=body, headers=headers, retries=retry, redirect=False
+                )
                 answer_time = time.monotonic() - started
         except HTTPError:
             self.health.failure()
             self.health.check()
             raise
-        answer = _masked(answer, self._secrets)
+        answer = _masked(Answer(response.status, response.data), self._secrets)
         if answer.status in RETRY_STATUSES:
             self.health.failure()
             self.health.check()
         else:
             self.health.success()
+            retried = response.retries is not None and bool(response.retries.history)
             limiter.succeeded(None if retried else answer_time)
         log.debug("%s %s -> %s", method, url.split("?")[0], answer.status)
         if answer.status in (401, 403):
@@ -273,31 +280,6 @@ class PendoClient:
             return paced
 
 
-def _with_retries(
-    connections: Connections, method: str, url: str, body: bytes | None, headers: str, retry: PendoRetry
-) -> tuple[Answer, bool]:
-    """The answer once urllib3's Retry policy had its way (driven as urllib3's own `urlopen` drives it), and
-    whether it took more than one try. Once status retries are spent, the last answer stands."""
-    retried = False
-    while True:
-        try:
-            answer = connections.request(method, url, body, headers)
-        except HTTPError as error:
-            retry = retry.increment(method, url, error=error)  # raises MaxRetryError once spent
-            retry.sleep()
-            retried = True
-            continue
-        if answer.status < 400 or not retry.is_retry(method, answer.status, "retry-after" in answer.headers):
-            return answer, retried  # (no policy of ours retries an answer below 400)
-        response = HTTPResponse(body=b"", headers=answer.headers, status=answer.status, preload_content=False)
-        try:
-            retry = retry.increment(method, url, response=response)
-        except MaxRetryError:
-            return answer, retried
-        retry.sleep(response)
-        retried = True
-
-
 def _secret_forms(*secrets: Secret) -> tuple[bytes, ...]:
     """Each secret as it would appear in an answer that quotes the request: raw, or JSON-escaped."""
     forms = set()
@@ -318,26 +300,6 @@ def _masked(answer: Answer, secrets: Sequence[bytes]) -> Answer:
         if secret in data:
             data = data.replace(secret, b"********")
     return answer if data is answer.data else dataclasses.replace(answer, data=data)
-
-
-def _connections(base_url: str, read_timeout: float) -> Connections:
-    """Connections to one Pendo host, through the proxy the environment names for it (HTTPS_PROXY,
-    NO_PROXY), trusting REQUESTS_CA_BUNDLE or SSL_CERT_FILE if set: what `requests` does."""
-    parts = urlsplit(base_url)
-    ca_file = None
-    if parts.scheme == "https":
-        ca_file = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("SSL_CERT_FILE") or certifi.where()
-    proxy = urllib.request.getproxies().get(parts.scheme)
-    if proxy and urllib.request.proxy_bypass(parts.hostname or ""):
-        proxy = None
-    try:
-        endpoint = Endpoint(base_url, proxy)
-    except ValueError as exc:  # urllib's text may quote the URL, password and all: give only ours
-        reason = str(exc) if isinstance(exc, ProxyURLError) else "it is not a valid URL"
-        raise ConfigError(
-            [f"HTTPS_PROXY / HTTP_PROXY: {reason}. Give it as http://[user:password@]host:port"]
-        ) from None
-    return Connections(endpoint, connect_timeout=CONNECT_TIMEOUT, read_timeout=read_timeout, ca_file=ca_file)
 
 
 def metadata_endpoint(kind: str, group: str) -> str:

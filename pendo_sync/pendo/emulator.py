@@ -14,6 +14,7 @@ import contextlib
 import copy
 import json
 import re
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pendo_sync.pendo.faults import FaultPlan, corrupt, parse_faults
+from pendo_sync.pendo.faults import STATUS_BODIES, FaultPlan, corrupt, parse_faults
+from pendo_sync.pendo.limits import KNOBS, Limits
 
 KINDS = ("visitor", "account")
 WRITABLE_GROUPS = ("agent", "custom")
@@ -262,6 +264,7 @@ class Emulator:
         self._lock = threading.Lock()
         self._state = _State()
         self.faults = FaultPlan()
+        self.limits = Limits()  # per-endpoint rate limit and latency (limits.py)
         self._unknown_field = "accept"
         # pendo-api.md leaves the shape of `errors` entries open: with this, each is the bare message, naming
         # no row, as some of Pendo's answers are reported to be
@@ -290,8 +293,8 @@ class Emulator:
     def url(self) -> str:
         if self._server is None:
             raise RuntimeError("the emulator is not started")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        host, port = str(self._server.server_address[0]), self._server.server_address[1]
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def start(self) -> Emulator:
         if self._server is not None:
@@ -581,8 +584,14 @@ class Emulator:
 
     def _settings(self, req: _Request, params: tuple[str, ...]) -> _Response:
         body = _json_body(req)
-        if not isinstance(body, dict) or not set(body) <= {"unknown_field", "bare_errors"}:
-            raise _bad("settings must be an object with optional unknown_field and bare_errors")
+        if not isinstance(body, dict) or not set(body) <= {"unknown_field", "bare_errors", *KNOBS}:
+            raise _bad(
+                f"settings must be an object with optional unknown_field, bare_errors, {', '.join(KNOBS)}"
+            )
+        try:
+            self.limits.configure({k: v for k, v in body.items() if k in KNOBS})
+        except ValueError as exc:
+            raise _bad(str(exc)) from None
         if "bare_errors" in body:
             if not isinstance(body["bare_errors"], bool):
                 raise _bad("bare_errors must be true or false")
@@ -636,6 +645,8 @@ class _Server(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
         self.emulator = emulator
+        if ":" in address[0]:  # an IPv6 address such as ::1
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
 
 
@@ -658,6 +669,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._write(_Response(500, f"internal emulator error: {type(exc).__name__}".encode()))
             return
+        if not request.path.startswith("/_emulator"):
+            limits = emulator.limits
+            if limits.latency:
+                time.sleep(limits.latency)  # outside the emulator's lock: other requests go on meanwhile
+            wait = limits.admit(f"{request.method} {request.path}")
+            if wait is not None:
+                emulator._log_faulted(request, 429)
+                self._write(_Response(429, STATUS_BODIES[429], "text/plain"), limits.headers(wait))
+                return
         fault = emulator.faults.pick(request.method, request.path)
         if fault is None:
             self._write(emulator._handle(request))

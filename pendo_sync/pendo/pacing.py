@@ -1,16 +1,20 @@
-"""How fast and how long we keep asking Pendo: adaptive rate, retry policy, and a run-level give-up.
+"""How fast and how long we keep asking Pendo: one pace per endpoint, the retry policy, a run-level give-up.
 
-- `AdaptiveLimiter`: at most `max_rps` requests per second (a leaky bucket: `schedule`) and
-  `max_concurrency` in flight (or, adaptive, what Pendo's answer time needs); a 429 halves both, and each
-  success wins a little back (AIMD), so we settle just under Pendo's limit.
-- `PendoRetry`: urllib3's Retry (exponential backoff with jitter, capped) that clamps Retry-After, tells
-  the limiter about 429s, and consults the run's `Health` before sleeping.
+- `AdaptiveLimiter`: one endpoint's pace. Pendo limits each endpoint on its own (each metadata kind and
+  group, and Track), so each has its own limiter. Requests start at most `rps` per second, evenly spaced
+  (`schedule`); at most `concurrency` are in flight. A 429 (or a 409 "operation in progress") sets the
+  rate under what Pendo accepted in the second before it refused, once per episode of throttling; a
+  Retry-After holds the whole endpoint back that long. Without throttling the rate grows back slowly.
+- `PendoRetry`: urllib3's Retry (exponential backoff with jitter, capped) that tells the limiter about
+  429/409 and waits for the endpoint's next turn before resending them, so a retry never jumps the queue
+  nor adds a backoff of its own on top of the pace; clamps Retry-After; consults the run's `Health`.
 - `Health`: when Pendo has given no usable answer for `budget` seconds in a row, the run stops with a
   clear error instead of retrying forever; rows not acknowledged stay unsynced and go next run.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import time
@@ -25,22 +29,25 @@ from urllib3.util.retry import Retry
 
 from pendo_sync.errors import PendoError
 
-RETRY_STATUSES = (408, 429, 500, 502, 503, 504)
+PACED_STATUSES = (409, 429)  # Pendo asks us to slow down: resent at the endpoint's pace
+RETRY_STATUSES = (408, 409, 429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0  # seconds; a larger Retry-After is clamped (the run budget still applies)
 MIN_RPS = 1.0
+# After throttling, the rate is this share of what Pendo accepted over the last WINDOW seconds: under its
+# limit, so the next 429 is some time away.
+BACKOFF_SHARE = 0.9
+WINDOW = 1.0  # seconds; Pendo states its limit per second
+# Without throttling, the rate grows by this share of itself per second: from 0.9 of a limit back over it
+# in about 3.5 s, so a run against a steady limit meets one 429 per endpoint every few seconds.
+GROWTH = 0.03
 # A connection Pendo refuses, or a host name that does not resolve, is a wrong PENDO_BASE_URL or region far
 # more often than a blip: with every retry's backoff it took ~90 s to say so. Three retries take ~4 s.
 # Answers that fail (5xx, 429, dropped connections) keep the full count.
 CONNECT_RETRIES = 3
-# `--threads auto`: in flight per endpoint. 4 is what loopback measured best (more threads only contend
-# for the GIL there); 32 covers 100 requests/s at up to ~0.25 s per answer.
+# `--threads auto`: in flight per endpoint. 4 is enough for any answer under 40 ms at 100 requests/s;
+# 32 covers 100 requests/s at up to ~0.25 s per answer.
 AUTO_THREADS = (4, 32)
 HEADROOM = 1.25  # in flight beyond rate x answer time, so answers slower than average do not idle the rate
-# How early a request may start against the rate's schedule. A sleep of a fraction of a millisecond wakes
-# late and must take the GIL back: at --max-rps 10000 against the loopback emulator, strict spacing kept
-# events a fifth of their time in such sleeps, well under the rate asked for (docs/performance.md). At
-# Pendo's 100/s it lets no more requests into any second than strict spacing does (101).
-EARLY = 0.002
 
 
 class PendoUnavailable(PendoError):
@@ -80,10 +87,9 @@ class Health:
 
 
 class AdaptiveLimiter:
-    """One endpoint's pacing. Fixed (`--threads N`): N in flight. Adaptive (`--threads auto`): as many in
-    flight as the rate needs at Pendo's answer time (Little's law: in flight = rate x answer time), between
-    AUTO_THREADS; 4 in flight at 0.1 s per answer could never make more than 40 requests/s. Fixed or not,
-    AIMD on 429 (see the module docstring) settles just under Pendo's limit.
+    """One endpoint's pace (see the module docstring). In flight: fixed (`--threads N`: N), or adaptive
+    (`--threads auto`): as many as the rate needs at Pendo's answer time (Little's law: in flight = rate x
+    answer time), between AUTO_THREADS; 4 in flight at 0.1 s per answer could never make 40 requests/s.
     """
 
     def __init__(self, max_rps: float, max_concurrency: int, *, adaptive: bool = False) -> None:
@@ -93,74 +99,107 @@ class AdaptiveLimiter:
         self.rps = self.max_rps
         self.concurrency = min(AUTO_THREADS[0], self.max_concurrency) if adaptive else self.max_concurrency
         self.answer_time: float | None = None  # seconds, a moving average over first-try answers
-        self._throttled = False  # after a 429, concurrency is won back slowly
+        self.throttles = 0  # 429/409 answers seen: the bench reports them
         self._in_flight = 0
-        self._next_slot = time.monotonic()
-        self._successes = 0
+        self._due = 0.0  # when the next request may start
+        self._turns = 0  # requests started so far: a throttled answer to a request started before...
+        self._cut_at_turn = 0  # ...the last cut says nothing new, the rate was already lowered for it
+        self._grown_at = time.monotonic()
+        self._accepted: collections.deque[float] = collections.deque()  # starts of requests Pendo took
+        self._local = threading.local()  # the turn and start of the request this thread sends
         self._cond = threading.Condition()
 
     @contextmanager
     def slot(self) -> Iterator[None]:
-        """Wait for a concurrency slot and the next send time at the current rate."""
+        """Wait for a place in flight and the endpoint's next turn; held while the request (and any retry)
+        is out."""
         with self._cond:
             while self._in_flight >= self.concurrency:
                 self._cond.wait()
             self._in_flight += 1
-            now = time.monotonic()
-            start, self._next_slot = schedule(now, self._next_slot, 1.0 / self.rps)
         try:
-            if start > now:
-                time.sleep(start - now)
+            self.wait_turn()
             yield
         finally:
             with self._cond:
                 self._in_flight -= 1
                 self._cond.notify()
 
-    def throttled(self) -> None:
+    def wait_turn(self) -> None:
+        """Sleep until this endpoint may start another request (a first try, or a retry of a 429/409)."""
         with self._cond:
-            self.rps = max(MIN_RPS, self.rps / 2)
-            self.concurrency = max(1, self.concurrency // 2)
-            self._successes = 0
-            self._throttled = True
+            now = time.monotonic()
+            start, self._due = schedule(now, self._due, 1.0 / self.rps)
+            self._turns += 1
+            self._local.turn, self._local.started = self._turns, start
+        if start > now:
+            time.sleep(start - now)
+
+    def throttled(self, retry_after: float | None = None) -> None:
+        """Pendo answered 429 (or 409) to the request this thread sent: hold the endpoint back."""
+        with self._cond:
+            self.throttles += 1
+            now = time.monotonic()
+            if retry_after:
+                self._due = max(self._due, now + retry_after)
+            if getattr(self._local, "turn", self._turns) <= self._cut_at_turn:
+                return  # sent before the last cut: that cut already answered this episode
+            self._cut_at_turn = self._turns
+            # what Pendo accepted in the second before it refused this request: by then nearly all of those
+            # have been answered, even early in a run, when the last second holds few answers
+            refused_at = getattr(self._local, "started", now)
+            accepted = sum(1 for t in self._accepted if refused_at - WINDOW <= t < refused_at)
+            measured = accepted / WINDOW if accepted >= 2 else self.rps / 2
+            self.rps = max(MIN_RPS, min(self.rps, measured) * BACKOFF_SHARE)
+            self._due = max(self._due, now + 1.0 / self.rps)
+            self._grown_at = now
 
     def succeeded(self, answer_time: float | None = None) -> None:
         """A usable answer; `answer_time` is how long it took, for an answer at the first try (a retried
-        request's time includes its backoff)."""
+        request's time includes its waits)."""
         with self._cond:
-            self.rps = min(self.max_rps, self.rps + self.max_rps / 50)
+            now = time.monotonic()
+            self._accepted.append(getattr(self._local, "started", now))
+            if len(self._accepted) > 4 * self.max_rps * WINDOW:
+                self._forget_before(now - 2 * WINDOW)
+            if self.rps < self.max_rps:
+                self.rps = min(self.max_rps, self.rps * (1 + GROWTH * (now - self._grown_at)))
+            self._grown_at = now
             if answer_time is not None:
                 previous = self.answer_time
                 self.answer_time = (
                     answer_time if previous is None else previous + (answer_time - previous) / 8
                 )
-            self._successes += 1
-            goal = self.goal()
+            goal = self.goal()  # towards it one answer at a time upwards, so a run starts gently
             if self.concurrency > goal:
                 self.concurrency = goal
-            elif self.concurrency < goal and (not self._throttled or self._successes >= 20):
+            elif self.concurrency < goal:
                 self.concurrency += 1
-                self._successes = 0
                 self._cond.notify()
 
     def goal(self) -> int:
-        """How many requests this endpoint should have in flight (`concurrency` moves towards it)."""
+        """How many requests this endpoint should have in flight."""
         if not self.adaptive:
             return self.max_concurrency
         needed = math.ceil(self.rps * (self.answer_time or 0.0) * HEADROOM)
         return min(max(needed, AUTO_THREADS[0]), self.max_concurrency)
 
+    def _forget_before(self, moment: float) -> None:
+        """Drop the starts before `moment` (in answer order, so about in start order: a few may stay)."""
+        while self._accepted and self._accepted[0] < moment:
+            self._accepted.popleft()
+
 
 def schedule(now: float, due: float, interval: float) -> tuple[float, float]:
-    """When a request asked for at `now` starts, and when the next is due: the generic cell rate algorithm
-    (a leaky bucket, as Pendo's limit is said to be). In any window of W seconds at most
-    1 + (W + EARLY) / interval requests start, and one asked for an interval or more after the previous
-    one started goes at once."""
-    return max(now, due - EARLY), max(due, now) + interval
+    """When a request asked for at `now` starts, and when the next is due: evenly spaced, so no second
+    holds more than the rate (Pendo counts per second; a request let in early can be the one refused).
+    One asked for an interval or more after the previous one started goes at once."""
+    start = max(now, due)
+    return start, start + interval
 
 
 class PendoRetry(Retry):
-    """urllib3's Retry, aware of the run: clamps Retry-After, slows the limiter on 429, obeys Health."""
+    """urllib3's Retry, aware of the run: paces 429/409 resends, clamps Retry-After, obeys Health."""
 
     limiter: AdaptiveLimiter | None = None
     health: Health | None = None
@@ -170,7 +209,7 @@ class PendoRetry(Retry):
         retry.limiter, retry.health = self.limiter, self.health
         return retry
 
-    def get_retry_after(self, response: Any) -> float | None:
+    def get_retry_after(self, response: BaseHTTPResponse) -> float | None:
         seconds = super().get_retry_after(response)
         return None if seconds is None else min(seconds, MAX_RETRY_AFTER)
 
@@ -183,12 +222,22 @@ class PendoRetry(Retry):
         _pool: ConnectionPool | None = None,
         _stacktrace: TracebackType | None = None,
     ) -> PendoRetry:
-        if response is not None and response.status == 429 and self.limiter is not None:
-            self.limiter.throttled()
+        if response is not None and response.status in PACED_STATUSES and self.limiter is not None:
+            self.limiter.throttled(self.get_retry_after(response))
         if self.health is not None:
             self.health.failure()
             self.health.check()
         return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def sleep(self, response: BaseHTTPResponse | None = None) -> None:
+        """A 429/409 is resent at the endpoint's next turn (which honours Retry-After for every request of
+        the endpoint); anything else after urllib3's backoff."""
+        if response is not None and response.status in PACED_STATUSES and self.limiter is not None:
+            self.limiter.wait_turn()
+        else:
+            super().sleep(response)
+        if self.health is not None:
+            self.health.check()  # Ctrl-C during the wait: do not send again
 
 
 def retry_policy(limiter: AdaptiveLimiter, health: Health, attempts: int = 8) -> PendoRetry:

@@ -1,37 +1,46 @@
-"""The warehouse connection's effect on the process: dbt's objects are frozen for the GC while it is open,
-and DuckDB spills rather than grows while rows stream."""
+"""The warehouse connection's effect on the process: none on its GC, dbt's warnings in our log, and DuckDB
+spilling rather than growing while rows stream."""
 
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 from pathlib import Path
 
 import pytest
 
-from pendo_sync.warehouse import DbtTarget, Warehouse
+from pendo_sync.warehouse import DbtTarget, Warehouse, route_dbt_events
 from tests.integration.harness import Project, environ
 
 
-def test_dbt_objects_are_frozen_for_the_gc_only_while_the_warehouse_is_open(project: Project) -> None:
-    gc.unfreeze()
-    with environ(project.env), Warehouse(DbtTarget(project.path, project.path, project.target)) as warehouse:
-        assert gc.get_freeze_count() > 10_000  # dbt's project, profile, adapter and macros
-        assert warehouse.query("select 1") == [(1,)]
-    assert gc.get_freeze_count() == 0  # closed: anything of it that is garbage can be collected
-
-
-def test_the_gc_paused_while_dbt_loads_is_left_as_it_was(project: Project) -> None:
-    target = DbtTarget(project.path, project.path, project.target)
+def test_opening_a_warehouse_leaves_the_processs_gc_alone(project: Project) -> None:
+    """A library must not change the garbage collector of the process that hosts it."""
+    frozen = gc.get_freeze_count()
     with environ(project.env):
-        with Warehouse(target):
-            assert gc.isenabled()
+        with Warehouse(DbtTarget(project.path, project.path, project.target)) as warehouse:
+            assert gc.isenabled() and gc.get_freeze_count() == frozen
+            assert warehouse.query("select 1") == [(1,)]
         gc.disable()  # a host process that runs without the cyclic GC keeps it off
         try:
-            with Warehouse(target):
+            with Warehouse(DbtTarget(project.path, project.path, project.target)):
                 assert not gc.isenabled()
         finally:
             gc.enable()
+
+
+def test_dbts_warnings_reach_our_log_and_its_chatter_does_not(caplog: pytest.LogCaptureFixture) -> None:
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.functions import fire_event
+    from dbt_common.events.types import Note
+
+    route_dbt_events()
+    with caplog.at_level(logging.DEBUG, logger="pendo_sync.dbt"):
+        fire_event(Note(msg="a deprecated config"), level=EventLevel.WARN)
+        fire_event(Note(msg="Registered adapter"), level=EventLevel.INFO)
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "dbt: a deprecated config")
+    ]
 
 
 @pytest.fixture

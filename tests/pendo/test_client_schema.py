@@ -10,11 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from pendo_sync.errors import ConfigError, PendoAuthError, PendoError
-from pendo_sync.pendo.client import ClientOptions, PendoClient, _masked
+from pendo_sync.pendo.client import Answer, ClientOptions, PendoClient, _masked
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
 from pendo_sync.pendo.schema import PendoField
-from pendo_sync.pendo.transport import Answer
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY = "test-key"
@@ -135,11 +134,13 @@ def test_requests_go_through_the_proxy_the_environment_names(monkeypatch: pytest
     assert seen == ["http://pendo.invalid/api/v1/metadata/schema/visitor"]  # a forward proxy's request line
 
 
-def test_an_https_proxy_url_is_a_configuration_error_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
-    use_proxy(monkeypatch, "https", "https://alice:pr0xy-pw@proxy.example:3128")
+def test_a_proxy_url_of_no_known_scheme_is_a_configuration_error_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_proxy(monkeypatch, "https", "ftp://alice:pr0xy-pw@proxy.example:3128")
     with pytest.raises(ConfigError) as raised:
         client_for("https://app.pendo.io")
-    assert "give its http:// address" in str(raised.value) and "pr0xy-pw" not in str(raised.value)
+    assert "http://[user:password@]host:port" in str(raised.value) and "pr0xy-pw" not in str(raised.value)
 
 
 def test_a_malformed_proxy_url_is_refused_without_quoting_it(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -170,5 +171,5 @@ def test_a_secret_inside_another_is_masked_after_it() -> None:
         "http://127.0.0.1:9", "http://127.0.0.1:9", Secret("k-0123456789"), Secret("0123")
     )
     client = PendoClient(settings)
-    answer = Answer(400, {}, b"x-pendo-integration-key: k-0123456789")
+    answer = Answer(400, b"x-pendo-integration-key: k-0123456789")
     assert _masked(answer, client._secrets).data == b"x-pendo-integration-key: ********"

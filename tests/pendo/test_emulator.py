@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from pendo_sync.pendo.emulator import Emulator
+from pendo_sync.pendo.limits import Limits
 
 KEY = "test-key"
 SECRET = "track-secret"
@@ -514,3 +515,42 @@ def test_usage_mistakes_starting_the_emulator_are_usage_errors_not_bugs() -> Non
     assert busy.exit_code == 2
     assert f"Cannot listen on 127.0.0.1:{port}" in busy.output and "--port" in busy.output
     assert "bug" not in busy.output
+
+
+def test_rate_limit_answers_429_per_endpoint_and_refills() -> None:
+    """Each method and path has its own bucket of `rate_limit` tokens; a refused request costs none."""
+    now = [0.0]
+    limits = Limits(clock=lambda: now[0])
+    limits.configure({"rate_limit": 2, "retry_after": True})
+    track, bulk = "POST /data/track", "POST /api/v1/metadata/visitor/custom/value"
+    assert [limits.admit(track) for _ in range(3)] == [None, None, 0.5]
+    assert limits.admit(bulk) is None  # another endpoint: its own bucket
+    assert limits.headers(0.5) == {"Retry-After": "1"}
+    now[0] = 0.5
+    assert limits.admit(track) is None and limits.admit(track) == 0.5
+    assert limits.throttled == 2
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [{"rate_limit": 0}, {"rate_limit": "10"}, {"latency": -1}, {"latency": True}, {"retry_after": 1}],
+)
+def test_limit_knobs_are_validated(settings: dict[str, Any]) -> None:
+    with Emulator(KEY) as emu:
+        answer = requests.post(f"{emu.url}/_emulator/settings", json=settings, timeout=5)
+    assert answer.status_code == 400 and b"must be" in answer.content
+
+
+def test_the_emulator_limits_and_delays_over_http_but_never_its_own_api() -> None:
+    event = {"type": "track", "event": "Limited", "visitorId": "v1", "timestamp": 1_700_000_000_000}
+    with Emulator(KEY, SECRET) as emu:
+        set_to = {"rate_limit": 1, "latency": 0.01, "retry_after": True}
+        assert requests.post(f"{emu.url}/_emulator/settings", json=set_to, timeout=5).status_code == 200
+        first = requests.post(f"{emu.url}/data/track", json=event, headers=TRACK_AUTH, timeout=5)
+        second = requests.post(f"{emu.url}/data/track", json=event, headers=TRACK_AUTH, timeout=5)
+        assert (first.status_code, second.status_code) == (200, 429)
+        assert second.headers["Retry-After"] == "1"
+        for _ in range(3):
+            assert requests.get(f"{emu.url}/_emulator/requests", timeout=5).status_code == 200
+        assert [r["status"] for r in emu.requests_log] == [200, 429]
+        assert emu.limits.describe() == {**set_to, "throttled": 1}

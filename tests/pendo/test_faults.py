@@ -57,6 +57,7 @@ def bulk_requests(emulator: Emulator) -> int:
         {"status": 429, "retry_after": 1},
         {"status": 429, "retry_after": 1, "retry_after_format": "date"},
         {"status": 429},
+        {"status": 409},
         {"status": 500},
         {"status": 502},
         {"status": 503},
@@ -80,14 +81,16 @@ def test_transient_faults_are_retried_until_pendo_acknowledges(
         assert bulk_requests(emulator) == 3  # the log counts faulted requests too
 
 
-def test_429_lowers_rate_and_concurrency(emulator: Emulator) -> None:
-    faults(emulator, {"match": BULK, "times": 1, "status": 429, "retry_after": 0})
+@pytest.mark.parametrize("status", [429, 409])
+def test_429_and_409_lower_the_rate_of_their_endpoint_only(emulator: Emulator, status: int) -> None:
+    faults(emulator, {"match": BULK, "times": 1, "status": status})
     client = client_for(emulator, max_rps=100, threads=4)
     assert post(client) == [UPDATED] * 8
     throttled = client.limiter("metadata/visitor/custom")
-    assert throttled.rps < 100 and throttled.concurrency == 2
+    assert throttled.rps < 100 and throttled.throttles == 1
+    assert throttled.concurrency == 4  # a rate limit, not a concurrency limit
     untouched = client.limiter("track")  # Pendo limits each endpoint on its own: so do we
-    assert (untouched.rps, untouched.concurrency) == (100, 4)
+    assert (untouched.rps, untouched.concurrency, untouched.throttles) == (100, 4, 0)
 
 
 @pytest.mark.parametrize("how", ["empty", "truncated", "non_json", "bad_counts"])
