@@ -185,6 +185,15 @@ class StateStore:
         )
         return bool(rows[0][0])
 
+    def count_keys(self, model_id: str, group: str) -> int:
+        """How many keys of a model's group state holds (some may have left the model since)."""
+        p = self.warehouse.placeholder
+        rows = self.warehouse.query(
+            f"select count(*) from {self.table(sql.STATE)} where model_id = {p} and pendo_group = {p}",
+            [model_id, group],
+        )
+        return int(rows[0][0])
+
     def first_synced(self, model_id: str) -> datetime:
         """When the model's first sync began (naive UTC): where a `backfill: {days: N}` window counts from."""
         p = self.warehouse.placeholder
