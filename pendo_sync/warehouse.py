@@ -46,12 +46,9 @@ class DbtTarget:
 
 class Warehouse:
     def __init__(self, target: DbtTarget) -> None:
-        # Loading dbt makes ~145,000 long-lived objects; the cyclic GC, walking them again on each
-        # collection as they pile up, took ~0.3 s of dbt's ~4.2 s start-up on a slow 2-vCPU machine. They
-        # live as long as this object (project, profile, adapter, macros), so they are frozen as soon as they
-        # exist: then no collection walks them again, neither while rows stream (those walks were 8 of the
-        # 29 s of CPU of a million-row sync) nor the first one after the load (0.1 s, and it found nothing
-        # to free: docs/performance.md).
+        # Loading dbt makes ~145,000 long-lived objects (project, profile, adapter, macros) that live as
+        # long as this object. Left to the cyclic GC, every collection walks them again, while dbt loads
+        # and while rows stream, and finds nothing to free: so they are frozen as soon as they exist.
         collecting = gc.isenabled()
         gc.disable()
         try:
