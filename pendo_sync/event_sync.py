@@ -57,8 +57,8 @@ def sync_event_model(
     diff = diff_sql(spec, relation, store.schema, store.dialect, column_types)
     oversized = [0]
     size = min(ctx.batch_size, COMMIT_EVERY)
-    batches = (_batch(spec, ctx, rows, oversized, before) for rows in ctx.warehouse.stream(diff, size=size))
     todo = max(result.rows_in_model - store.count_keys(model_id, GROUP), 0)  # the events not in state yet
+    batches = (_batch(spec, ctx, rows, oversized, before) for rows in ctx.warehouse.stream(diff, size=size))
     BatchSender(ctx, model_id, result).run(batches, endpoints=[TRACK_ENDPOINT], todo=todo, unit="events")
     if oversized[0]:
         result.notes.append(oversized_note(oversized[0]))
