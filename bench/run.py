@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from harness.project import (
     EVENTS,
     EVENTS_DISTANT,
     VISITORS,
+    VISITORS_NARROW,
     VISITORS_TENTH,
     Project,
     event_bodies,
@@ -44,9 +45,8 @@ from harness.syncrun import SyncRun, run_sync, sync_command
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 KEY, SECRET = "bench-integration-key", "bench-track-secret"
-STATE_FULL, STATE_TENTH, STATE_EVENTS, STATE_PROFILE, STATE_DISTANT = (
+STATE_FULL, STATE_EVENTS, STATE_PROFILE, STATE_DISTANT = (
     "bench_state_full",
-    "bench_state_tenth",
     "bench_state_events",
     "bench_state_profile",
     "bench_state_distant",
@@ -259,6 +259,24 @@ def _check_delivered(phase: Phase, accepted: int, expected: int, failures: int) 
     phase.details["emulator_accepted_records"] = accepted
 
 
+def measure_memory(ctx: Context, model: str = VISITORS_NARROW) -> dict[str, Phase]:
+    """Peak RSS of a full sync of N/10 and of N rows of `model`, each in a DuckDB file of its own that
+    holds nothing else (the guard compares sizes, not a small model in a big file)."""
+    phases = {}
+    for name, rows in (("rss_tenth", ctx.visitors // 10), ("rss_full", ctx.visitors)):
+        path = ctx.work / f"{name}.duckdb"
+        path.unlink(missing_ok=True)
+        env = {**ctx.env, "PENDO_BENCH_DUCKDB": str(path)}
+        project = replace(ctx.project, duckdb_path=path, env=env)
+        sized = replace(ctx, project=project, env=env, visitors=rows)
+        build(sized, revision=0, select=model)
+        phases[name] = measure_sync(sized, name, model, f"bench_state_{name}", rows)
+        phases[name].details["model"] = model
+        path.unlink()
+    ctx.project.parse(ctx.log("dbt"))  # the manifest names the database: the shared warehouse's again
+    return phases
+
+
 def measure_naive(ctx: Context) -> Phase:
     """The hand-written script on a subset; its rows/s is what the speed-up is against."""
     script = BENCH / "naive_baseline.py"
@@ -352,8 +370,13 @@ def run_phases(
     timings["dbt_rebuild_seconds"] = round(build(ctx, revision=1, select=VISITORS), 1)
     say("pendo-dbt sync, incremental")
     add(measure_sync(ctx, "sync_incremental", VISITORS, STATE_FULL, ctx.visitors // 100))
-    say("pendo-dbt sync, full, N/10")
-    add(measure_sync(ctx, "sync_tenth", VISITORS_TENTH, STATE_TENTH, ctx.visitors // 10))
+    say("pendo-dbt sync, nothing changed")
+    add(measure_sync(ctx, "sync_unchanged", VISITORS, STATE_FULL, 0))
+    say(
+        f"peak RSS: full syncs of {ctx.visitors // 10:,} and {ctx.visitors:,} rows, each in a fresh DuckDB file"
+    )
+    for phase in measure_memory(ctx).values():
+        add(phase)
     bodies = event_bodies(ctx.project, EVENTS)
     for client in ("urllib3", "http_client", "socket"):
         say(f"raw events ceiling ({client})")

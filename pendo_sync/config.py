@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Union
 
+from pendo_sync.backfill import BackfillWindow, parse_since
 from pendo_sync.errors import ConfigError, Problem
 from pendo_sync.manifest import ModelNode
 
@@ -107,7 +108,8 @@ class EventSpec:
     account_id_column: str | None = None
     properties: tuple[tuple[str, str], ...] = ()
     context: tuple[tuple[str, str], ...] = ()
-    backfill: bool = True
+    backfill: bool = True  # false: a first sync marks every existing event seen
+    backfill_window: BackfillWindow | None = None  # events older than it are marked seen (backfill.py)
 
     @property
     def pendo_object(self) -> str:
@@ -315,6 +317,7 @@ class _Reader:
                 f"{self.model.name}: meta.pendo.account_id_column is not set; Pendo strongly recommends "
                 "an account id on every Track event"
             )
+        backfill, window = self.backfill(raw.get("backfill", True))
         return EventSpec(
             model=self.model,
             event_id_column=event_id or "",
@@ -325,8 +328,44 @@ class _Reader:
             account_id_column=account,
             properties=self.properties(raw.get("properties")),
             context=self.context(raw.get("context")),
-            backfill=self.boolean(raw, "backfill", True),
+            backfill=backfill,
+            backfill_window=window,
         )
+
+    def backfill(self, raw: Any) -> tuple[bool, BackfillWindow | None]:
+        """`backfill: true|false`, or a window: `{since: <date or timestamp>}` or `{days: N}`."""
+        fix = 'write `backfill: true`, `backfill: false`, `backfill: {days: 30}` or `backfill: {since: "2026-01-01"}`'
+        if isinstance(raw, bool):
+            return raw, None
+        if not isinstance(raw, Mapping):
+            self.problem("backfill", f"must be true, false or a window, got {raw!r}", fix)
+            return True, None
+        return True, self.backfill_window(raw, fix)
+
+    def backfill_window(self, raw: Mapping[str, Any], fix: str) -> BackfillWindow | None:
+        for key in raw:
+            if key not in ("since", "days"):
+                near = difflib.get_close_matches(str(key), ("since", "days"), n=1)
+                self.problem(f"backfill.{key}", "unknown key", f"did you mean `{near[0]}`?" if near else fix)
+        if ("since" in raw) == ("days" in raw):
+            self.problem("backfill", "needs exactly one of `since` and `days`", fix)
+            return None
+        if "days" in raw:
+            days = raw["days"]
+            if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+                self.problem("backfill.days", f"must be a positive whole number, got {days!r}", fix)
+                return None
+            return BackfillWindow(days=days)
+        try:
+            return BackfillWindow(since=parse_since(raw["since"]))
+        except ValueError as exc:
+            self.problem(
+                "backfill.since",
+                str(exc),
+                'write a date or a timestamp in quotes: `since: "2026-01-01"` or '
+                '`since: "2026-01-01T00:00:00Z"` (a time without an offset is UTC)',
+            )
+            return None
 
     def column(self, raw: Mapping[str, Any], key: str, *, required: bool, what: str) -> str | None:
         value = raw.get(key)

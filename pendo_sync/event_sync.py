@@ -20,7 +20,7 @@ from pendo_sync.pendo.responses import REJECTED, RowOutcome
 from pendo_sync.prepare import EVENT_GROUP, Payload, prepare_events
 from pendo_sync.report import ModelResult
 from pendo_sync.run_context import RunContext
-from pendo_sync.sender import Batch, BatchSender, Request
+from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
 
 GROUP = EVENT_GROUP
 # Events acknowledged by Pendo reach state at least this often: a kill resends at most the events of the
@@ -50,13 +50,20 @@ def sync_event_model(
             )
             return
         store.mark_known(model_id, GROUP, ctx.run_id)
+    window, before = spec.backfill_window, None
+    if window is not None:
+        first_sync = store.first_synced(model_id)
+        before = window.cutoff_ms(first_sync)
     diff = diff_sql(spec, relation, store.schema, store.dialect, column_types)
     oversized = [0]
     size = min(ctx.batch_size, COMMIT_EVERY)
-    batches = (_batch(spec, ctx, rows, oversized) for rows in ctx.warehouse.stream(diff, size=size))
-    BatchSender(ctx, model_id, result).run(batches, endpoints=[TRACK_ENDPOINT])
+    todo = max(result.rows_in_model - store.count_keys(model_id, GROUP), 0)  # the events not in state yet
+    batches = (_batch(spec, ctx, rows, oversized, before) for rows in ctx.warehouse.stream(diff, size=size))
+    BatchSender(ctx, model_id, result).run(batches, endpoints=[TRACK_ENDPOINT], todo=todo, unit="events")
     if oversized[0]:
         result.notes.append(oversized_note(oversized[0]))
+    if window is not None and result.unsent:
+        result.notes.append(window_note(window.describe(first_sync), result.unsent))
 
 
 def diff_sql(
@@ -109,14 +116,23 @@ def oversized_note(count: int) -> str:
     )
 
 
-def _batch(spec: EventSpec, ctx: RunContext, rows: list[tuple[Any, ...]], oversized: list[int]) -> Batch:
-    """Prepared events -> tasks of up to EVENTS_PER_TASK requests; rows rejected here are settled at once."""
-    prepared = prepare_events(spec, rows)
+def window_note(window: str, count: int) -> str:
+    return f"{count} {window} were marked as seen without sending them"
+
+
+def _batch(
+    spec: EventSpec, ctx: RunContext, rows: list[tuple[Any, ...]], oversized: list[int], before: int | None
+) -> Batch:
+    """Prepared events -> tasks of up to EVENTS_PER_TASK requests; rows rejected here, and rows older than
+    the backfill window (recorded as seen, never sent), are settled at once."""
+    prepared = prepare_events(spec, rows, before)
     oversized[0] += prepared.oversized
     batch = Batch(rows=prepared.rows, sending=prepared.sending)
     batch.unkeyed.extend(prepared.unkeyed)
     for rejection in prepared.rejected:
         batch.settle(GROUP, rejection.key, REJECTED, reason=rejection.reason)
+    for _, key, _ in prepared.nothing_to_send:
+        batch.settle(GROUP, key, UNSENT)
     payloads = prepared.payloads[GROUP]
     for start in range(0, len(payloads), EVENTS_PER_TASK):
         task = payloads[start : start + EVENTS_PER_TASK]

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import event_sync, metadata_sync
@@ -171,10 +172,16 @@ class _Planner:
         diff = self.diff(
             lambda schema: event_sync.diff_sql(spec, relation, schema, self.store.dialect, column_types)
         )
+        window, before = spec.backfill_window, None
+        if window is not None:  # a first sync would start now
+            first_sync = self.store.first_synced(spec.model.unique_id) if known else _utc_now()
+            before = window.cutoff_ms(first_sync)
         for rows in self.store.warehouse.stream(diff, size=self.options.batch_size):
-            plan.add(prepare_events(spec, rows), self.samples)
+            plan.add(prepare_events(spec, rows, before), self.samples)
         if plan.oversized:
             plan.notes.append(event_sync.oversized_note(plan.oversized))
+        if window is not None and plan.unsent:
+            plan.notes.append(event_sync.window_note(window.describe(first_sync), plan.unsent))
 
     def left_model(self, spec: SyncSpec, relation: str, plan: ModelPlan) -> None:
         """Records synced once that the model no longer holds: nothing deletes them from Pendo."""
@@ -206,6 +213,10 @@ class _Planner:
         if self.has_state and not self.options.full_refresh:
             return render(self.store.schema)
         return against_empty_state(render(NO_STATE), self.store.dialect)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def against_empty_state(query: str, dialect: sql.Dialect) -> str:

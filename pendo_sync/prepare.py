@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from pendo_sync.coercion import to_time
 from pendo_sync.config import EventSpec, MetadataSpec
 from pendo_sync.payloads import (
     PROPERTIES_DISPLAY_LIMIT,
@@ -123,9 +124,10 @@ def nulls_note(count: int, planned: bool = False) -> str:
     )
 
 
-def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
-    """Diff rows (event id, spec.columns, then the event's JSON and its properties' size in bytes if the
-    warehouse rendered it) -> one Track event each."""
+def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]], before: int | None = None) -> Prepared:
+    """Diff rows (event id, spec.columns, then the event's JSON, its properties' size in bytes and its
+    timestamp in epoch ms if the warehouse rendered it) -> one Track event each. An event whose timestamp
+    is below `before` (epoch ms: a backfill window's start) is not sent: it goes to `nothing_to_send`."""
     prepared = Prepared(rows=len(rows), payloads={EVENT_GROUP: []})
     payloads, width = prepared.payloads[EVENT_GROUP], len(spec.columns)
     for row in rows:
@@ -133,6 +135,9 @@ def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
         if key is None:
             continue
         rendered = row[width + 1]  # by the warehouse (json_sql.py), or None: built here
+        if before is not None and _older(row, width, spec, before):
+            prepared.nothing_to_send.append((EVENT_GROUP, key, None))
+            continue
         if rendered is not None:
             prepared.oversized += row[width + 2] > PROPERTIES_DISPLAY_LIMIT
             payloads.append(Payload(key, rendered, None))
@@ -157,6 +162,18 @@ def prepare_events(spec: EventSpec, rows: Sequence[Sequence[Any]]) -> Prepared:
         payloads.append(Payload(key, event, None))
     prepared.sending = len(payloads)
     return prepared
+
+
+def _older(row: Sequence[Any], width: int, spec: EventSpec, before: int) -> bool:
+    """Is the event's timestamp below `before`? A timestamp that cannot be read is not: the row goes on
+    to be rejected with its reason, like any other."""
+    if row[width + 1] is not None:
+        return int(row[width + 3]) < before
+    raw = row[1 + spec.columns.index(spec.timestamp_column)]
+    try:
+        return raw is not None and to_time(raw) < before
+    except ValueError:
+        return False
 
 
 def _key(row: Sequence[Any], column: str, prepared: Prepared) -> str | None:

@@ -13,10 +13,10 @@ from pendo_sync.state import StateStore, StateWrite
 from pendo_sync.warehouse import Warehouse
 
 BACKLOG = 8  # state writes that may wait for the writer
-# How long a write waits for later ones to share its transaction. A DuckDB commit costs ~0.7 ms of CPU, as
-# much as inserting 100 rows, and at one commit per batch of 100 events it was a fifth of an event sync's
-# CPU. A transaction still takes at most the backlog and one more, so the events a kill can resend stay
-# within the bound of docs/guarantees.md.
+# How long a write waits for later ones to share its transaction: a commit costs as much CPU as inserting
+# about a hundred rows (DuckDB), so one commit per batch of events would cost more than the events' rows.
+# A transaction still takes at most the backlog and one more, so the events a kill can resend stay within
+# the bound of docs/guarantees.md.
 LINGER = 0.02
 
 

@@ -105,10 +105,18 @@ class BatchSender:
         self.answered = 0  # rows of the batches Pendo has fully answered: what the progress line counts
         self.inflight: dict[Future[list[RowOutcome]], tuple[Batch, Request]] = {}
 
-    def run(self, batches: Iterable[Batch], *, endpoints: Sequence[str]) -> None:
+    def run(
+        self,
+        batches: Iterable[Batch],
+        *,
+        endpoints: Sequence[str],
+        todo: int | None = None,
+        unit: str = "rows",
+    ) -> None:
         """Send the batches over the Pendo `endpoints` they use, keeping twice what those endpoints should
-        have in flight submitted, so a worker that finishes finds its next task waiting."""
-        self.ctx.progress.start(self.result.model, self.result.rows_in_model)
+        have in flight submitted, so a worker that finishes finds its next task waiting. `todo` is what the
+        progress line counts towards (the model's rows unless given), in `unit`s."""
+        self.ctx.progress.start(self.result.model, self.result.rows_in_model if todo is None else todo, unit)
         with ThreadPoolExecutor(self.ctx.workers, thread_name_prefix="pendo-sync-http") as pool:
             try:
                 for batch in batches:

@@ -185,6 +185,26 @@ class StateStore:
         )
         return bool(rows[0][0])
 
+    def count_keys(self, model_id: str, group: str) -> int:
+        """How many keys of a model's group state holds (some may have left the model since)."""
+        p = self.warehouse.placeholder
+        rows = self.warehouse.query(
+            f"select count(*) from {self.table(sql.STATE)} where model_id = {p} and pendo_group = {p}",
+            [model_id, group],
+        )
+        return int(rows[0][0])
+
+    def first_synced(self, model_id: str) -> datetime:
+        """When the model's first sync began (naive UTC): where a `backfill: {days: N}` window counts from."""
+        p = self.warehouse.placeholder
+        rows = self.warehouse.query(
+            f"select min(first_synced_at) from {self.table(sql.MODELS)} where model_id = {p}", [model_id]
+        )
+        found = rows[0][0]
+        if not isinstance(found, datetime):
+            raise AssertionError(f"model {model_id} has no first sync in state; mark_known() comes first")
+        return found.astimezone(timezone.utc).replace(tzinfo=None) if found.tzinfo else found
+
     def mark_known(
         self,
         model_id: str,

@@ -231,22 +231,28 @@ def event_diff(
     parts: EventParts | None = None,
 ) -> str:
     """Event rows whose id has no state yet (insert-only): key, then `columns` in order, then the event's
-    JSON and its properties' size in bytes when the warehouse rendered it (`parts`, over model columns;
-    NULL where Python is to build the event, and only then do the columns come back)."""
+    JSON, its properties' size in bytes and its timestamp in epoch milliseconds (text) when the warehouse
+    rendered it (`parts`, over model columns; NULL where Python is to build the event, and only then do
+    the columns come back). The timestamp is what a backfill window is checked against (backfill.py)."""
     q = d.quote
     alias = {c: f"c{i}" for i, c in enumerate(columns)}
     inner = ", ".join([f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as {a}" for c, a in alias.items())])
     if parts is None:
         event, size, values = f"cast(null as {d.text_type})", "cast(null as integer)", list(alias.values())
+        timestamp = f"cast(null as {d.text_type})"
     else:
-        event, size = event_sql(parts.over(lambda column: f"src.{alias[column]}"))
+        over = parts.over(lambda column: f"src.{alias[column]}")
+        event, size = event_sql(over)
+        timestamp = over.timestamp[1].apply(over.timestamp[0])[0]
         values = [f"case when e is null then {a} end as {a}" for a in alias.values()]
     new = (
-        f"select src.*, {event} as e, {size} as e_bytes from (select {inner} from {relation}) src\n"
+        f"select src.*, {event} as e, {size} as e_bytes, {timestamp} as e_ms "
+        f"from (select {inner} from {relation}) src\n"
         f"where not exists (select 1 from {schema}.{q(STATE)} s where s.model_id = {literal(model_id)} "
         f"and s.pendo_group = 'event' and s.record_key = src.{KEY})"
     )
-    return f"select {KEY}, {', '.join([*values, 'e', 'e_bytes'])}\nfrom ({new}) d"
+    e_ms = "case when e is null then null else e_ms end as e_ms"
+    return f"select {KEY}, {', '.join([*values, 'e', 'e_bytes', e_ms])}\nfrom ({new}) d"
 
 
 def state_coverage(relation: str, schema: str, model_id: str, id_column: str, d: Dialect) -> str:

@@ -24,11 +24,12 @@ from typing import Any
 from pendo_sync.errors import ConfigError, LockError, WarehouseError
 
 # DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
-# under an open read), and folds it into the file when the last connection closes. Left to DuckDB's
-# default limit (80% of RAM), both grew with the model: +80 MiB while sending a million rows, +160 MiB
-# for the checkpoint. So once a diff's joins are built (at full memory), DuckDB may grow only this much
-# more until the stream ends, and the checkpoint at close gets this much: beyond it, DuckDB spills
-# (docs/performance.md). A profile's `memory_limit` is left alone.
+# under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
+# the last connection closes. Under DuckDB's default limit (80% of RAM) both grow with the model (a
+# checkpoint of two million state rows takes ~300 MiB). So once a diff's joins are built (at full memory),
+# DuckDB may grow only this much more, and the cap stays until the main thread's next query, which comes
+# after the state writer has committed the model's last rows; the checkpoint at close gets this much too.
+# Beyond it DuckDB spills to its temp directory. A profile's `memory_limit` is left alone.
 _SPILL_HEADROOM_MIB = 32
 _cursor_names = itertools.count()
 dbt_log = logging.getLogger("pendo_sync.dbt")
@@ -84,11 +85,12 @@ class Warehouse:
         self._lock = threading.Lock()
         profile_settings = getattr(config.credentials, "settings", None) or {}
         self._spill = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
+        self._capped_by: int | None = None  # the thread whose diff capped DuckDB's memory (_stop_growth)
 
     def close(self) -> None:
         if self._spill:
             with contextlib.suppress(Exception):
-                self.query(f"set memory_limit = '{_SPILL_HEADROOM_MIB}MiB'")  # for the checkpoint
+                self._run_alone(f"set memory_limit = '{_SPILL_HEADROOM_MIB}MiB'")  # for the checkpoint
         with contextlib.suppress(Exception):
             self._adapter.cleanup_connections()
         from dbt.adapters.factory import reset_adapters
@@ -137,7 +139,12 @@ class Warehouse:
             self._end(handle, cursor, commit=False)
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a small query on this thread's connection and return all rows."""
+        """Run a small query on this thread's connection and return all rows; on the thread that streamed
+        the last diff, with DuckDB's memory uncapped first."""
+        self._uncap()
+        return self._run_alone(sql, params)
+
+    def _run_alone(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         handle = self._handle()
         cursor = handle.cursor()
         try:
@@ -180,38 +187,42 @@ class Warehouse:
             cursor.itersize = size
         else:
             cursor = handle.cursor()
-        spilling = False
+        self._uncap()  # the query's joins are built at full memory
         try:
             try:
                 cursor.execute(sql)
             except Exception as exc:
                 raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
             rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
-            spilling = bool(rows) and self._stop_growth(cursor)  # an empty diff has nothing to write
+            if rows:  # an empty diff has nothing to write
+                self._stop_growth(cursor)
             while rows:
                 yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
                 rows = cursor.fetchmany(size)
         finally:
-            if spilling:  # the next query (another model's diff) builds its joins at full memory again
-                with contextlib.suppress(Exception), contextlib.closing(cursor.cursor()) as side:
-                    side.execute("reset memory_limit")
             self._end(handle, cursor, commit=False)
 
-    def _stop_growth(self, cursor: Any) -> bool:
+    def _stop_growth(self, cursor: Any) -> None:
         """Cap DuckDB's memory (shared by all its connections) at what it uses now plus the headroom, from a
-        side connection so the stream on `cursor` goes on. True if capped: only when the profile leaves the
-        limit to us, and only if DuckDB agrees (it refuses a limit it cannot free memory down to)."""
+        side connection so the stream on `cursor` goes on: only when the profile leaves the limit to us,
+        and only if DuckDB agrees (it refuses a limit it cannot free memory down to)."""
         if not self._spill:
-            return False
-        try:  # best effort: without the cap DuckDB only uses more memory
-            with contextlib.closing(cursor.cursor()) as side:  # DuckDB: a new connection to the same database
-                used = side.execute(
-                    "select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()"
-                ).fetchone()
-                side.execute(f"set memory_limit = '{int(used[0]) // 2**20 + _SPILL_HEADROOM_MIB}MiB'")
-        except Exception:
-            return False
-        return True
+            return
+        # Best effort: without the cap DuckDB only uses more memory. The side cursor is a new connection
+        # to the same database.
+        with contextlib.suppress(Exception), contextlib.closing(cursor.cursor()) as side:
+            used = side.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()
+            side.execute(f"set memory_limit = '{int(used[0]) // 2**20 + _SPILL_HEADROOM_MIB}MiB'")
+            self._capped_by = threading.get_ident()
+
+    def _uncap(self) -> None:
+        """Lift the cap a diff left when the thread that streamed it asks for something else: by then the
+        state writer has committed the model's rows (the sync waits for it), so the next model's queries
+        get DuckDB's default memory for their joins. Other threads (the writer) never lift it."""
+        if self._capped_by == threading.get_ident():
+            self._capped_by = None
+            with contextlib.suppress(Exception):
+                self._run_alone("reset memory_limit")
 
     def _handle(self) -> Any:
         with self._lock:

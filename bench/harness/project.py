@@ -16,6 +16,7 @@ from typing import Any
 
 SCHEMA = "bench"
 VISITORS, VISITORS_TENTH, EVENTS = "bench_visitors", "bench_visitors_tenth", "bench_events"
+VISITORS_NARROW = "bench_visitors_narrow"  # three columns: the memory guard's model
 EVENTS_DISTANT = "bench_events_distant"
 GROUP_COLUMNS = {"agent": ("email", "login_count"), "custom": ("plan_tier", "arr", "last_login", "is_admin")}
 
@@ -39,6 +40,10 @@ class Project:
         dbt_vars = json.dumps({**sizes, "bench_revision": revision})
         args = ["build", "--vars", dbt_vars, *(["--select", select] if select else [])]
         self._run(self.dbt_command(*args), log)
+
+    def parse(self, log: Path) -> None:
+        """`dbt parse`: target/manifest.json for this project's warehouse again (it names the database)."""
+        self._run(self.dbt_command("parse"), log)
 
     def _run(self, command: list[str], log: Path) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pendo_sync.backfill import BackfillWindow
 from pendo_sync.config import EventSpec, MetadataSpec, check_columns, near_misses, parse_models
 from pendo_sync.errors import ConfigError, Problem
 from pendo_sync.manifest import ModelNode
@@ -265,3 +268,52 @@ def test_a_problem_not_about_a_key_has_no_dangling_key_path() -> None:
         == "m: meta.pendo: must be a mapping. Fix: write one"
     )
     assert str(Problem("m", "id_column", "is required", "set it")).startswith("m: meta.pendo.id_column: ")
+
+
+EVENT = {
+    "object": "event",
+    "event_id_column": "id",
+    "event_name": "Paid",
+    "visitor_id_column": "u",
+    "account_id_column": "a",
+    "timestamp_column": "t",
+}
+
+
+@pytest.mark.parametrize(
+    ("backfill", "sends_history", "window"),
+    [
+        (True, True, None),
+        (False, False, None),
+        ({"days": 30}, True, BackfillWindow(days=30)),
+        ({"since": "2026-01-01"}, True, BackfillWindow(since=datetime(2026, 1, 1))),
+        ({"since": date(2026, 1, 1)}, True, BackfillWindow(since=datetime(2026, 1, 1))),
+        ({"since": "2026-01-01T09:30:00+02:00"}, True, BackfillWindow(since=datetime(2026, 1, 1, 7, 30))),
+        ({"since": "2026-01-01T09:30:00Z"}, True, BackfillWindow(since=datetime(2026, 1, 1, 9, 30))),
+    ],
+)
+def test_backfill_is_a_boolean_or_a_window(backfill: object, sends_history: bool, window: object) -> None:
+    (spec,) = parse_models([node("e", {**EVENT, "backfill": backfill})]).specs
+    assert isinstance(spec, EventSpec)
+    assert (spec.backfill, spec.backfill_window) == (sends_history, window)
+
+
+@pytest.mark.parametrize(
+    ("backfill", "key", "says"),
+    [
+        ("yes", "backfill", "must be true, false or a window, got 'yes'"),
+        (30, "backfill", "must be true, false or a window, got 30"),
+        ({}, "backfill", "needs exactly one of `since` and `days`"),
+        ({"days": 7, "since": "2026-01-01"}, "backfill", "needs exactly one of `since` and `days`"),
+        ({"days": 0}, "backfill.days", "must be a positive whole number, got 0"),
+        ({"days": "30"}, "backfill.days", "must be a positive whole number, got '30'"),
+        ({"days": True}, "backfill.days", "must be a positive whole number, got True"),
+        ({"since": "last week"}, "backfill.since", "'last week' is not an ISO-8601 date or timestamp"),
+        ({"since": 20260101}, "backfill.since", "20260101 is not a date or timestamp"),
+        ({"day": 30}, "backfill.day", "unknown key. Fix: did you mean `days`?"),
+    ],
+)
+def test_a_bad_backfill_names_the_key_and_the_forms_it_takes(backfill: object, key: str, says: str) -> None:
+    found = problems_of(node("e", {**EVENT, "backfill": backfill}))
+    assert any(p.startswith(f"e: meta.pendo.{key}: {says}") for p in found), found
+    assert all("backfill" in p for p in found)

@@ -86,9 +86,9 @@ def test_duckdb_renders_events_and_returns_values_only_where_python_builds_one()
     query = against_empty_state(event_sync.diff_sql(spec, "ev", NO_STATE, duck, types), duck)
     rows = sorted(db.execute(query).fetchall())
     event = '{"type":"track","event":"Paid","visitorId":"u1","timestamp":1000,"properties":{"amount":2.5},"context":{}}'
-    assert rows[0] == ("e1", None, None, None, None, event, 14)
+    assert rows[0] == ("e1", None, None, None, None, event, 14, "1000")  # its timestamp: for a window
     assert [r[1:3] for r in rows[1:]] == [("e2", None), ("e3", " ")]
-    assert [r[5:] for r in rows[1:]] == [(None, None), (None, None)]
+    assert [r[5:] for r in rows[1:]] == [(None, None, None), (None, None, None)]
 
 
 def test_a_diff_that_no_longer_reads_the_state_table_is_caught() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pendo_sync.backfill import BackfillWindow
 from pendo_sync.config import EventSpec, FieldMapping, MetadataSpec
 from pendo_sync.manifest import ModelNode
 from pendo_sync.plan_report import ModelPlan
@@ -133,3 +134,25 @@ def test_plan_samples_show_text_as_written() -> None:
     row = ("u1", "u1", "zoë😀@x.io", 5, "ha1", "new", None, "hc1", None, None, 0, 0)
     plan.add(prepare_metadata(VISITORS, TYPES, [row]), samples=1)
     assert '  sample agent: {"visitorId":"u1","values":{"email":"zoë😀@x.io"}}' in plan.lines(1, 1)
+
+
+def test_events_older_than_the_window_are_not_sent_and_unreadable_times_are_rejected() -> None:
+    spec = EventSpec(NODE, "event_id", "user_id", "at", event_name="Paid")
+    window = BackfillWindow(days=30)
+    first_sync = datetime(2026, 3, 1)
+    before = window.cutoff_ms(first_sync)  # 2026-01-30 00:00 UTC
+    rendered = '{"type":"track","event":"Paid","visitorId":"u","timestamp":1,"properties":{},"context":{}}'
+    rows = [  # key, spec.columns, then the rendered event, its properties' bytes and its timestamp in ms
+        ("old", "old", "u1", datetime(2026, 1, 29, 23, 59, 59), None, None, None),
+        ("edge", "edge", "u1", "2026-01-30T00:00:00Z", None, None, None),
+        ("old_rendered", None, None, None, rendered, 2, str(before - 1)),
+        ("new_rendered", None, None, None, rendered, 2, str(before)),
+        ("no_time", "no_time", "u1", None, None, None, None),
+        ("bad_time", "bad_time", "u1", "yesterday", None, None, None),
+    ]
+    prepared = prepare_events(spec, rows, before)
+    assert prepared.nothing_to_send == [("event", "old", None), ("event", "old_rendered", None)]
+    assert [p.key for p in prepared.payloads["event"]] == ["edge", "new_rendered"]
+    assert [r.key for r in prepared.rejected] == ["no_time", "bad_time"]
+    assert window.describe(first_sync) == "events from before 2026-01-30 00:00:00 UTC (backfill: {days: 30})"
+    assert prepare_events(spec, rows).nothing_to_send == []  # no window: everything is sent

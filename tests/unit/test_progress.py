@@ -7,7 +7,7 @@ import io
 import pytest
 
 from pendo_sync import progress as progress_module
-from pendo_sync.progress import Progress, line
+from pendo_sync.progress import Progress, RecentRate, line
 
 
 class Terminal(io.StringIO):
@@ -16,11 +16,27 @@ class Terminal(io.StringIO):
 
 
 def test_line_shows_done_total_rate_and_eta() -> None:
-    assert line("visitors", 250_000, 1_000_000, 10.0) == (
+    assert line("visitors", 250_000, 1_000_000, 25_000.0) == (
         "visitors: 250,000 / 1,000,000 rows (25%), 25,000 rows/s, ETA 0:30"
     )
     assert line("visitors", 0, 0, 0.0) == "visitors: 0 / 0 rows, 0 rows/s"
-    assert line("events", 10, 5, 1.0) == "events: 10 / 5 rows (100%), 10 rows/s"  # never over 100%, no ETA
+    assert line("events", 10, 5, 10.0) == "events: 10 / 5 rows (100%), 10 rows/s"  # never over 100%, no ETA
+    assert line("events", 1_000, 200_000, 100.0, "events") == (
+        "events: 1,000 / 200,000 events (0%), 100 events/s, ETA 33:10"
+    )
+    assert line("events", 0, 500_000, 100.0, "events").endswith("ETA 1:23:20")
+
+
+def test_the_rate_is_the_recent_one_so_the_eta_follows_a_slowdown() -> None:
+    rate = RecentRate(window=10.0)
+    assert rate.rate() == 0.0
+    for second in range(0, 31):  # 100 events/s for 30 s ...
+        rate.add(float(second), 100 * second)
+    assert rate.rate() == 100.0
+    for second in range(31, 61):  # ... then 10/s (Pendo answering 429s) for 30 s
+        rate.add(float(second), 3_000 + 10 * (second - 30))
+    assert rate.rate() == 10.0  # not the run's average (55/s)
+    assert line("events", 3_300, 4_300, rate.rate(), "events").endswith("ETA 1:40")
 
 
 def test_quiet_when_not_a_terminal() -> None:
