@@ -97,10 +97,3 @@ def forget_differences(schema: str, run_id: str, model_id: str, d: Dialect) -> s
         f"from {schema}.{q(DIFFERENCES)} x where x.run_id = {literal(run_id)} "
         f"and x.model_id = {literal(model_id)} and x.outcome in ('differ', 'missing'))"
     )
-
-
-def drifted_records(schema: str, run_id: str, model_id: str, d: Dialect) -> str:
-    return (
-        f"select count(distinct record_key) from {schema}.{d.quote(DIFFERENCES)} where run_id = "
-        f"{literal(run_id)} and model_id = {literal(model_id)} and outcome in ('differ', 'missing')"
-    )
