@@ -475,7 +475,7 @@ def verify(
     )
     console = _console()
     report = run_verify(options, console.info, console.record)
-    sys.exit(1 if report.drifted else 0)
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command()

@@ -60,6 +60,10 @@ from pendo_sync.warehouse import Warehouse
 RESULTS_FILE = "pendo_verify_results.json"
 SHOWN = 10  # differences printed per model; all of them go to the results file and the table
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
+# DuckDB runs in this process: at its default limit it built the join of 1M visitors with their staged
+# values at ~640 MB. Capped, it spills to disk beyond this (1M: +3 s), and memory stays flat in row
+# count (docs/performance.md). A profile's own `memory_limit` is left alone.
+DUCKDB_MIB = 128
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
 
@@ -85,11 +89,12 @@ class ModelVerify:
     pendo_calls: int = 0
     seconds: float = 0.0
     note: str = ""  # why the model was not verified
+    error: bool = False  # it could not be verified (duplicate ids): the run fails
     shown: list[dict[str, Any]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         if self.note:
-            return [f"SKIP {self.object} model {self.model}: {self.note}"]
+            return [f"{'ERROR' if self.error else 'SKIP'} {self.object} model {self.model}: {self.note}"]
         label = "DRIFT" if self.drifted else "OK"
         head = (
             f"{label} {self.object} model {self.model}: {plural(self.records, 'record')} compared, "
@@ -130,6 +135,10 @@ class VerifyReport:
     def drifted(self) -> int:
         return sum(m.drifted for m in self.models)
 
+    @property
+    def ok(self) -> bool:
+        return not self.drifted and not any(m.error for m in self.models)
+
 
 class ResultsFile:
     """target/pendo_verify_results.json, written as the differences are found (there may be millions):
@@ -148,7 +157,7 @@ class ResultsFile:
 
     def finish(self, report: VerifyReport) -> None:
         models = json.dumps([m.data() for m in report.models], indent=2)
-        totals = {"records_drifted": report.drifted, "success": report.drifted == 0}
+        totals = {"records_drifted": report.drifted, "success": report.ok}
         self._out.write(f'\n],\n"models": {models},\n"totals": {json.dumps(totals)}}}\n')
         self._out.close()
         self._tmp.replace(self.path)
@@ -212,6 +221,8 @@ def run_verify(options: VerifyOptions, emit: Emit, record: Record) -> VerifyRepo
             client.close()
     if report.drifted:
         emit(f"Drift: {plural(report.drifted, 'record')} in Pendo differ from the model (exit 1).")
+    elif not report.ok:
+        emit("Not every model could be verified (exit 1).")
     else:
         emit("Pendo holds what the models say.")
     return report
@@ -242,7 +253,8 @@ class _Job:
         spec, warehouse, dialect = check.spec, self.store.warehouse, self.store.dialect
         _, duplicate = profile_keys(warehouse, dialect, relation, spec.id_column, f"each {spec.kind}")
         if duplicate:
-            result.note = f"{duplicate}: which row should Pendo hold? Make the key unique in the model"
+            result.note = f"not verified: {duplicate}. Make the key unique in the model and rerun"
+            result.error = True
             return
         pairs = [(f.group, f.field) for f in spec.fields]
         selected = selected_fields(pairs)
@@ -253,10 +265,11 @@ class _Job:
             if self.options.sample:
                 query = vsql.sample_keys(relation, spec.id_column, self.options.sample, dialect)
                 keys = [str(r[0]) for r in warehouse.query(query)]
-            for page in self._pages(spec.kind, selected, keys):
-                result.pendo_calls += 1
-                self._stage(staging, spec.kind, selected, page)
-            self._compare(check, relation, staging, keys, result)
+            with warehouse.memory_cap(DUCKDB_MIB):
+                for page in self._pages(spec.kind, selected, keys):
+                    result.pendo_calls += 1
+                    self._stage(staging, spec.kind, selected, page)
+                self._compare(check, relation, staging, keys, result)
         finally:
             warehouse.execute([(f"drop table if exists {staging}", ())])
         if self.options.repair and result.drifted:

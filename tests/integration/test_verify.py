@@ -214,3 +214,32 @@ def test_every_field_type_verifies_as_sync_sent_it(project: Project) -> None:
         assert [(d["field"], d["pendo"], d["model_value"]) for d in t001] == [
             ("signed_up_at", str(ms(2024, 1, 15, 9, 30) + 1), str(ms(2024, 1, 15, 9, 30)))
         ]
+
+
+def test_event_models_are_not_read_back_and_say_so(project: Project, emulator: Emulator) -> None:
+    assert project.sync(emulator).exit_code == 0
+
+    result = verify(project, emulator, "--select", "pendo_visitors", "pendo_events")
+
+    assert result.exit_code == 0, result.output
+    assert "SKIP event model pendo_events: events are not read back" in result.output
+    assert "OK visitor model pendo_visitors: 10 records compared" in result.output
+
+
+def test_a_model_with_duplicate_ids_is_not_verified_and_fails_the_run(
+    project: Project, emulator: Emulator
+) -> None:
+    assert project.sync(emulator).exit_code == 0
+    rows = project.seed_rows("visitors")
+    project.write_seed("visitors", [*rows, dict(rows[3], email="again@example.com")])
+    project.rebuild()
+
+    result = verify(project, emulator)
+
+    assert result.exit_code == 1, result.output
+    assert (
+        "ERROR visitor model pendo_visitors: not verified: 1 duplicate value(s) in id column 'user_id'"
+        in (result.output)
+    )
+    assert "OK account model pendo_accounts: 4 records compared" in result.output
+    assert verify_results(project)["totals"] == {"records_drifted": 0, "success": False}
