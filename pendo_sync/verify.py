@@ -11,15 +11,13 @@ back: Pendo's aggregations over Track events are no delivery log.
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from pendo_sync import verify_sql as vsql
 from pendo_sync.config import MetadataSpec
@@ -43,26 +41,21 @@ from pendo_sync.state import StateStore, state_schema
 from pendo_sync.state_sql import bulk_insert
 from pendo_sync.sync import SyncOptions, check_models, load_config, resolve_fields
 from pendo_sync.verify_compare import (
-    DIFFER,
     DRIFT,
-    LABELS,
-    MATCH,
     MISSING,
-    OUTCOMES,
     ComparedField,
     Tally,
     compared_field,
     judge,
     pendo_text,
 )
+from pendo_sync.verify_report import RESULTS_FILE, SHOWN, ModelVerify, ResultsFile, VerifyReport
 from pendo_sync.warehouse import Warehouse
 
-RESULTS_FILE = "pendo_verify_results.json"
-SHOWN = 10  # differences printed per model; all of them go to the results file and the table
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
 # DuckDB runs in this process: at its default limit it built the join of 1M visitors with their staged
-# values at ~640 MB. Capped, it spills to disk beyond this (1M: +3 s), and memory stays flat in row
-# count (docs/performance.md). A profile's own `memory_limit` is left alone.
+# values at ~640 MB. Capped, it spills to disk beyond this: a 1M-visitor verify peaked at 356 MB instead
+# of 737 MB (docs/performance.md). A profile's own `memory_limit` is left alone.
 DUCKDB_MIB = 128
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
@@ -75,96 +68,6 @@ class VerifyOptions:
     page_size: int = PAGE_SIZE
     sample: int | None = None  # records per model, picked at random; None: every record
     repair: bool = False
-
-
-@dataclass
-class ModelVerify:
-    model: str
-    object: str
-    model_id: str
-    records: int = 0  # records compared
-    fields: dict[str, dict[str, int]] = field(default_factory=dict)  # "group.field" -> outcome counts
-    drifted: int = 0  # records with a difference or missing in Pendo
-    repaired: int = 0  # records whose state --repair forgot
-    pendo_calls: int = 0
-    seconds: float = 0.0
-    note: str = ""  # why the model was not verified
-    error: bool = False  # it could not be verified (duplicate ids): the run fails
-    shown: list[dict[str, Any]] = field(default_factory=list)
-
-    def lines(self) -> list[str]:
-        if self.note:
-            return [f"{'ERROR' if self.error else 'SKIP'} {self.object} model {self.model}: {self.note}"]
-        label = "DRIFT" if self.drifted else "OK"
-        head = (
-            f"{label} {self.object} model {self.model}: {plural(self.records, 'record')} compared, "
-            f"{plural(self.drifted, 'record')} drifted [{self.seconds:.1f}s, "
-            f"{plural(self.pendo_calls, 'Pendo read')}]"
-        )
-        lines = [head]
-        for name, counts in self.fields.items():
-            figures = ", ".join(
-                f"{counts[o]} {LABELS[o]}" for o in OUTCOMES if counts[o] or o in (MATCH, DIFFER)
-            )
-            lines.append(f"  {name}: {figures}")
-        for d in self.shown:
-            where = f"{d['id']} {d['field']}" if d["field"] else d["id"]
-            if d["outcome"] == MISSING:
-                lines.append(f"  missing in Pendo: {where}")
-            else:
-                lines.append(f"  differs: {where}: Pendo {d['pendo']}, model {d['model']}")
-        if self.drifted > len({d["id"] for d in self.shown}):
-            lines.append(f"  (all differences: target/{RESULTS_FILE} and {vsql.DIFFERENCES})")
-        if self.repaired:
-            lines.append(
-                f"  --repair: forgot the sync state of {plural(self.repaired, 'drifted record')}; the next "
-                "`pendo-dbt sync` resends exactly them"
-            )
-        return lines
-
-    def data(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "shown"}
-
-
-@dataclass
-class VerifyReport:
-    run_id: str
-    models: list[ModelVerify] = field(default_factory=list)
-
-    @property
-    def drifted(self) -> int:
-        return sum(m.drifted for m in self.models)
-
-    @property
-    def ok(self) -> bool:
-        return not self.drifted and not any(m.error for m in self.models)
-
-
-class ResultsFile:
-    """target/pendo_verify_results.json, written as the differences are found (there may be millions):
-    the differences first, then the models and totals, through a temporary file as sync's results are."""
-
-    def __init__(self, path: Path, run_id: str) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path, self._tmp = path, path.with_suffix(".json.tmp")
-        self._out: IO[str] = self._tmp.open("w", encoding="utf-8")
-        self._out.write(f'{{"command": "verify", "run_id": {json.dumps(run_id)}, "differences": [')
-        self._first = True
-
-    def add(self, difference: Mapping[str, Any]) -> None:
-        self._out.write(("\n  " if self._first else ",\n  ") + json.dumps(difference, ensure_ascii=False))
-        self._first = False
-
-    def finish(self, report: VerifyReport) -> None:
-        models = json.dumps([m.data() for m in report.models], indent=2)
-        totals = {"records_drifted": report.drifted, "success": report.ok}
-        self._out.write(f'\n],\n"models": {models},\n"totals": {json.dumps(totals)}}}\n')
-        self._out.close()
-        self._tmp.replace(self.path)
-
-    def abandon(self) -> None:
-        self._out.close()
-        self._tmp.unlink(missing_ok=True)
 
 
 def run_verify(options: VerifyOptions, emit: Emit, record: Record) -> VerifyReport:
@@ -390,9 +293,10 @@ class _Job:
             "model_value": model,
         }
         self.results.add(entry)
-        shown = outcome == MISSING and any(d["id"] == key for d in result.shown[-1:])
-        if len(result.shown) < SHOWN and not shown:  # a missing record once, not once per group
-            result.shown.append({**entry, "model": model})
+        if outcome != MISSING or not any(d["id"] == key for d in result.shown[-1:]):
+            result.differences += 1  # a missing record once, not once per group
+            if len(result.shown) < SHOWN:
+                result.shown.append({**entry, "model": model})
         self._pending.append(entry)
 
     def _flush(self, model_id: str) -> None:

@@ -109,7 +109,3 @@ class Tally:
 
     def add(self, outcome: str) -> None:
         self.counts[outcome] += 1
-
-    @property
-    def drift(self) -> int:
-        return sum(self.counts[o] for o in DRIFT)

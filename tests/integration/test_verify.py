@@ -201,6 +201,9 @@ def test_every_field_type_verifies_as_sync_sent_it(project: Project) -> None:
         assert "custom.signed_up_at: 3 match, 2 differ" in result.output  # the two rejected rows' group
         assert "custom.licenses: 3 match, 1 differ, 0" not in result.output
         assert "1 rejected by sync (never sent)" in result.output
+        assert "(all differences: target/pendo_verify_results.json and pendo_sync_verify_differences)" in (
+            result.output
+        )
         drifted = {d["id"] for d in verify_results(project)["differences"]}
         assert drifted == {"t003", "t004"}
 
