@@ -246,3 +246,23 @@ def test_a_model_with_duplicate_ids_is_not_verified_and_fails_the_run(
     )
     assert "OK account model pendo_accounts: 4 records compared" in result.output
     assert verify_results(project)["totals"] == {"records_drifted": 0, "success": False}
+
+
+def test_json_log_lines_carry_each_models_counts(project: Project, emulator: Emulator) -> None:
+    assert project.sync(emulator).exit_code == 0
+    emulator.set_value("account", "globex", "agent", "name", "Globex Corp")
+
+    result = project.sync(emulator, command="verify", log_format="json")
+
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    data = {line["data"]["model"]: line["data"] for line in lines if "data" in line}
+    assert data["pendo_accounts"]["drifted"] == 1
+    assert data["pendo_accounts"]["fields"]["agent.name"]["differ"] == 1
+    assert data["pendo_visitors"]["fields"]["custom.seats"] == {
+        "match": 9,
+        "differ": 0,
+        "missing": 0,
+        "null": 1,
+        "rejected": 0,
+    }
