@@ -57,8 +57,8 @@ TRACK_ENDPOINT = "track"
 AGGREGATION_ENDPOINT = "aggregation"
 AGGREGATION_ACCESS = (
     "Pendo refused to read metadata back through its Aggregation API with this key. Fix: use an "
-    "integration key with write access (Settings > Integrations > Integration Keys; aggregations need "
-    "it), and check that PENDO_REGION (or PENDO_BASE_URL) matches your subscription"
+    'integration key with write access ("Allow Write Access" under Settings > Integrations > Integration '
+    "Keys; aggregations need it), and check that PENDO_REGION (or PENDO_BASE_URL) matches your subscription"
 )
 CONNECT_TIMEOUT = 10.0
 log = logging.getLogger(__name__)
