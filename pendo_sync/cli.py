@@ -418,6 +418,70 @@ def status(dbt: SyncOptions) -> None:
 @main.command()
 @console_flags
 @dbt_options
+@pendo_location
+@click.option(
+    "--sample",
+    default=None,
+    type=click.IntRange(1, 100_000),
+    help="Verify N records per model, picked at random (for very large models); default: every record.",
+)
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Forget the sync state of drifted records, so the next sync resends exactly them.",
+)
+@click.option(
+    "--page-size",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(1, 50_000),
+    help="Records per read from Pendo (each read must stay inside Pendo's 5-minute cap).",
+)
+@click.option(
+    "--max-rps",
+    default=100.0,
+    show_default=True,
+    type=click.FloatRange(1, 10_000),
+    help="Most requests per second to Pendo; lowered on 429.",
+)
+@click.option(
+    "--timeout",
+    default=120.0,
+    show_default=True,
+    type=click.FloatRange(1, 3600),
+    help="Seconds to wait for one Pendo answer before retrying.",
+)
+@handle_errors
+def verify(
+    dbt: SyncOptions,
+    pendo_url: str | None,
+    region: str | None,
+    sample: int | None,
+    repair: bool,
+    page_size: int,
+    max_rps: float,
+    timeout: float,
+) -> None:
+    """Read back what Pendo holds for the tagged visitor/account models and compare it with the models.
+    Writes nothing to Pendo. Exit 0: Pendo holds what the models say; 1: drift; 2: configuration error."""
+    from pendo_sync.pendo.client import ClientOptions
+    from pendo_sync.verify import VerifyOptions, run_verify
+
+    options = VerifyOptions(
+        dbt=dataclasses.replace(dbt, pendo_url=pendo_url, region=region),
+        client=ClientOptions(threads=1, timeout=timeout, max_rps=max_rps),
+        page_size=page_size,
+        sample=sample,
+        repair=repair,
+    )
+    console = _console()
+    report = run_verify(options, console.info, console.record)
+    sys.exit(0 if report.ok else 1)
+
+
+@main.command()
+@console_flags
+@dbt_options
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),

@@ -202,6 +202,20 @@ class Warehouse:
         finally:
             self._end(handle, cursor, commit=False)
 
+    @contextlib.contextmanager
+    def memory_cap(self, mib: int) -> Iterator[None]:
+        """Within the block, DuckDB (in this process) holds at most `mib` MiB and spills beyond it; then
+        its default again. Only where the profile leaves `memory_limit` to us; elsewhere a no-op."""
+        if not self._spill:
+            yield
+            return
+        self.query(f"set memory_limit = '{int(mib)}MiB'")
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                self.query("reset memory_limit")
+
     def _stop_growth(self, cursor: Any) -> None:
         """Cap DuckDB's memory (shared by all its connections) at what it uses now plus the headroom, from a
         side connection so the stream on `cursor` goes on: only when the profile leaves the limit to us,

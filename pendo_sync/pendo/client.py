@@ -27,6 +27,7 @@ from urllib3.exceptions import HTTPError, MaxRetryError
 
 from pendo_sync.errors import PendoAuthError, PendoError
 from pendo_sync.payloads import Body
+from pendo_sync.pendo.aggregation import parse_results, request_body
 from pendo_sync.pendo.pacing import (
     AUTO_THREADS,
     RETRY_STATUSES,
@@ -49,6 +50,12 @@ from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
 TRACK_ENDPOINT = "track"
+AGGREGATION_ENDPOINT = "aggregation"
+AGGREGATION_ACCESS = (
+    "Pendo refused to read metadata back through its Aggregation API with this key. Fix: use an "
+    'integration key with write access ("Allow Write Access" under Settings > Integrations > Integration '
+    "Keys; aggregations need it), and check that PENDO_REGION (or PENDO_BASE_URL) matches your subscription"
+)
 log = logging.getLogger(__name__)
 
 
@@ -169,6 +176,38 @@ class PendoClient:
         specs = [{"name": f.name, "displayname": f.name, "type": f.type} for f in fields]
         names = ", ".join(f.name for f in fields)
         self._admin("POST", url, _json_bytes(specs), f"creating {kind} {group} field(s) {names}")
+
+    def aggregate(self, kind: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`POST /api/v1/aggregation`: the result rows of one pipeline (aggregation.py), paced and retried
+        as every call is; PendoAuthError naming the fix when the key may not read, PendoError otherwise."""
+        url = f"{self.settings.api_url}/api/v1/aggregation"
+        what = f"reading {kind} metadata back (Aggregation API)"
+        try:
+            response = self._send(
+                self._api,
+                "POST",
+                url,
+                AGGREGATION_ENDPOINT,
+                request_body(pipeline),
+                self.settings.integration_key,
+            )
+        except PendoAuthError:
+            raise PendoAuthError(AGGREGATION_ACCESS) from None
+        except HTTPError as exc:
+            raise PendoError(
+                f"No answer from Pendo at {self.settings.api_url} to {what}: {_cause(exc)}. Check "
+                "PENDO_REGION (or PENDO_BASE_URL) and that this machine can reach it"
+            ) from None
+        if response.status == 404:  # Pendo answers 404 for "no access" too (pendo-api.md §5)
+            raise PendoAuthError(AGGREGATION_ACCESS)
+        if response.status != 200:
+            raise PendoError(f"Pendo answered HTTP {response.status} to {what}{snippet(response.data)}")
+        try:
+            return parse_results(bytes(response.data), kind)
+        except ValueError as exc:
+            raise PendoError(
+                f"Pendo's answer to {what} is unreadable: {exc}{snippet(response.data)}"
+            ) from None
 
     def _admin(self, method: str, url: str, body: bytes | None, what: str) -> bytes:
         """A schema call the whole run depends on: anything but 200 is a PendoError saying `what` failed."""

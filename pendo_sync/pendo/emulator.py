@@ -35,6 +35,8 @@ ID_KEYS = {"visitor": "visitorId", "account": "accountId"}
 KEY_HEADER = "x-pendo-integration-key"
 BASE64_HEADER = "x-pendo-base64-encoded-params"
 
+AGGREGATION_ROW_CAP = 5000
+_FILTER_TERM = re.compile(r'\s*(\w+)\s*==\s*("(?:[^"\\]|\\.)*")\s*(\|\||$)')
 _MISSING = "missing"  # _apply_row's answer for an unknown id; compared by identity
 _SEG = r"([^/]+)"
 _BULK_PATH = re.compile(rf"/api/v1/metadata/{_SEG}/{_SEG}/value")
@@ -98,6 +100,7 @@ class _State:
     schema: dict[str, Schema] = field(default_factory=_default_schema)
     events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    sorted_ids: dict[str, list[str]] = field(default_factory=dict)  # by kind, for paged aggregations
 
 
 def _infer_type(value: Any) -> str:
@@ -217,6 +220,32 @@ def _track_problem(event: Any) -> str | None:
     return None
 
 
+def _filter_ids(expression: Any, id_key: str) -> set[str]:
+    """The ids of `<id> == "a" || <id> == "b"`, the one filter shape the emulator reads."""
+    if not isinstance(expression, str):
+        raise _bad("filter must be an expression string")
+    ids, at = set(), 0
+    while at < len(expression):
+        match = _FILTER_TERM.match(expression, at)
+        if match is None or match.group(1) != id_key:
+            raise _bad(f'the emulator filters only by {id_key} == "..." terms joined by ||')
+        ids.add(json.loads(match.group(2)))
+        at = match.end()
+    return ids
+
+
+def _read_path(record: Record, record_id: str, path: str, kind: str) -> Any:
+    """A selected path of a record: its id, or `metadata.<group>.<field>` (null when never set)."""
+    if path == ID_KEYS[kind]:
+        return record_id
+    parts = path.split(".")
+    if len(parts) != 3 or parts[0] != "metadata":
+        raise _bad(f"select path '{path}' is not emulated (use {ID_KEYS[kind]} or metadata.<group>.<field>)")
+    values = record.get(parts[1], {})
+    wanted = parts[2].lower()
+    return copy.deepcopy(next((v for k, v in values.items() if k.lower() == wanted), None))
+
+
 def _seed_records(entries: Any, key: str) -> list[tuple[str, Record]]:
     if not isinstance(entries, list):
         raise ValueError(f"seed '{key}' must be a list")
@@ -269,6 +298,9 @@ class Emulator:
         # pendo-api.md leaves the shape of `errors` entries open: with this, each is the bare message, naming
         # no row, as some of Pendo's answers are reported to be
         self.bare_errors = False
+        # Most rows one aggregation may return: a call over it fails, as one over Pendo's 5-minute cap does,
+        # so a client must page (tests lower it to exercise paging)
+        self.aggregation_row_cap = AGGREGATION_ROW_CAP
         self.peak_in_flight = 0  # most requests it was answering at once: what a client really had in flight
         self._in_flight = 0
         self._flight_lock = threading.Lock()
@@ -357,6 +389,18 @@ class Emulator:
         with self._lock:
             return copy.deepcopy(self._state.records.get(kind, {}).get(record_id))
 
+    def set_value(self, kind: str, record_id: str, group: str, name: str, value: Any) -> None:
+        """Test-only: change (None: clear) a stored value behind the client's back, as an edit in Pendo's
+        UI or another integration would, so drift can be tested end to end. No schema check."""
+        with self._lock:
+            self._store(self._state.records[kind][record_id][group], name, value)
+
+    def drop_record(self, kind: str, record_id: str) -> None:
+        """Test-only: Pendo no longer has this record."""
+        with self._lock:
+            del self._state.records[kind][record_id]
+            self._state.sorted_ids.pop(kind, None)
+
     def seed(self, data: dict[str, Any]) -> None:
         """Add schema fields and records (replacing same-id records). Raises ValueError on a bad format."""
         with self._lock:
@@ -374,6 +418,7 @@ class Emulator:
             for group, values in groups.items():
                 self._learn_fields(kind, group, values)
             self._state.records[kind][record_id] = groups
+            self._state.sorted_ids.pop(kind, None)
 
     def _learn_fields(self, kind: str, group: str, values: dict[str, Any]) -> None:
         """Add fields not yet in the schema, typed from their values, so the schema shows what was written."""
@@ -503,6 +548,8 @@ class Emulator:
         mistyped = [self._mistyped(schema, name, value) for name, value in values.items()]
         if any(mistyped):
             return "; ".join(p for p in mistyped if p)
+        if record_id not in records:
+            self._state.sorted_ids.pop(kind, None)
         record = records.setdefault(record_id, {"agent": {}, "custom": {}})
         self._learn_fields(kind, group, values)
         for name, value in values.items():
@@ -554,6 +601,66 @@ class Emulator:
         self._store(record[group], name, value)
         return _Response(200)
 
+    def _aggregate(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        """The subset of `POST /api/v1/aggregation` pendo-dbt reads with: a visitors or accounts source,
+        `identified`, a `filter` of `<id> == "..."` terms joined by `||`, `select` of the id and
+        `metadata.<group>.<field>` (names matched lowercased; unset reads null), `sort` by id, `skip`,
+        `limit`. Anything else is a 400, so a client cannot come to rely on more than this."""
+        body = _json_body(req)
+        pipeline = body.get("request", {}).get("pipeline") if isinstance(body, dict) else None
+        if not isinstance(pipeline, list) or not pipeline or not isinstance(pipeline[0], dict):
+            raise _bad("request.pipeline must be a list of stages starting with a source")
+        source = pipeline[0].get("source")
+        kind = {"visitors": "visitor", "accounts": "account"}.get(next(iter(source or {}), ""))
+        if kind is None:
+            raise _bad("the first stage must be {source: {visitors: null}} or {source: {accounts: null}}")
+        records = self._state.records[kind]
+        ids: list[str] | None = None  # None: every record, unsorted
+        select: dict[str, str] | None = None
+        skip, limit = 0, None
+        for stage in pipeline[1:]:
+            if not isinstance(stage, dict) or len(stage) != 1:
+                raise _bad("each stage must be an object with one key")
+            name, value = next(iter(stage.items()))
+            if name == "identified":
+                continue
+            if name == "filter":
+                wanted = _filter_ids(value, ID_KEYS[kind])
+                ids = [i for i in (ids if ids is not None else wanted) if i in records and i in wanted]
+            elif name == "select":
+                if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                    raise _bad("select must map names to paths")
+                select = value
+            elif name == "sort":
+                if value != [ID_KEYS[kind]]:
+                    raise _bad(f"the emulator sorts by [{ID_KEYS[kind]!r}] only")
+                ids = sorted(ids) if ids is not None else self._sorted_ids(kind)
+            elif name in ("skip", "limit"):
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    raise _bad(f"{name} must be a whole number")
+                if name == "skip":
+                    skip = value
+                else:
+                    limit = value
+            else:
+                raise _bad(f"stage '{name}' is not emulated")
+        chosen = list(records) if ids is None else ids
+        chosen = chosen[skip : None if limit is None else skip + limit]
+        if len(chosen) > self.aggregation_row_cap:
+            raise _bad(
+                f"aggregation over {self.aggregation_row_cap} rows in one call: page with sort, skip and limit"
+            )
+        paths = select or {ID_KEYS[kind]: ID_KEYS[kind]}
+        rows = [{out: _read_path(records[i], i, path, kind) for out, path in paths.items()} for i in chosen]
+        return _json(200, {"results": rows})
+
+    def _sorted_ids(self, kind: str) -> list[str]:
+        """Ids in order, sorted once until a record is added: paging a million records sorts once."""
+        cached = self._state.sorted_ids.get(kind)
+        if cached is None:
+            cached = self._state.sorted_ids[kind] = sorted(self._state.records[kind])
+        return cached
+
     def _track(self, req: _Request, params: tuple[str, ...]) -> _Response:
         event = _json_body(req)
         problem = _track_problem(event)
@@ -584,14 +691,20 @@ class Emulator:
 
     def _settings(self, req: _Request, params: tuple[str, ...]) -> _Response:
         body = _json_body(req)
-        if not isinstance(body, dict) or not set(body) <= {"unknown_field", "bare_errors", *KNOBS}:
+        allowed = {"unknown_field", "bare_errors", "aggregation_row_cap", *KNOBS}
+        if not isinstance(body, dict) or not set(body) <= allowed:
             raise _bad(
-                f"settings must be an object with optional unknown_field, bare_errors, {', '.join(KNOBS)}"
+                "settings must be an object with optional unknown_field, bare_errors, aggregation_row_cap, "
+                + ", ".join(KNOBS)
             )
+        cap = body.get("aggregation_row_cap", self.aggregation_row_cap)
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
+            raise _bad("aggregation_row_cap must be a whole number of at least 1")
         try:
             self.limits.configure({k: v for k, v in body.items() if k in KNOBS})
         except ValueError as exc:
             raise _bad(str(exc)) from None
+        self.aggregation_row_cap = cap
         if "bare_errors" in body:
             if not isinstance(body["bare_errors"], bool):
                 raise _bad("bare_errors must be true or false")
@@ -628,6 +741,7 @@ _ROUTES: list[tuple[str, re.Pattern[str], _RouteFn]] = [
     ("GET", re.compile(_VALUE_PATH), Emulator._get_value),
     ("PUT", re.compile(_VALUE_PATH), Emulator._put_value),
     ("GET", re.compile(rf"/api/v1/(visitor|account)/{_SEG}"), Emulator._get_record),
+    ("POST", re.compile("/api/v1/aggregation"), Emulator._aggregate),
     ("POST", re.compile("/data/track"), Emulator._track),
     ("GET", re.compile("/_emulator/requests"), Emulator._list_requests),
     ("GET", re.compile("/_emulator/events"), Emulator._list_events),

@@ -123,3 +123,15 @@ def test_a_memory_limit_in_the_profile_is_left_alone(duckdb_project: Project) ->
     assert count == 5000
     assert before == during == after == next_query
     assert before == "953.6 MiB"  # 1GB, as DuckDB prints it
+
+
+def test_memory_cap_holds_duckdb_within_the_block_and_gives_its_limit_back(duckdb_project: Project) -> None:
+    target = DbtTarget(duckdb_project.path, duckdb_project.path, "duckdb")
+    with environ(duckdb_project.env), Warehouse(target) as warehouse:
+        before = _memory_limit(warehouse)
+        with warehouse.memory_cap(128):
+            during = _memory_limit(warehouse)
+        after = _memory_limit(warehouse)
+    assert _mib(before) > 1024
+    assert during == "128.0 MiB"
+    assert after == before
