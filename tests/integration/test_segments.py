@@ -126,3 +126,24 @@ def _faults(rules: list[dict[str, object]]) -> list[object]:
     from pendo_sync.pendo.faults import parse_faults
 
     return list(parse_faults(rules))
+
+
+def test_an_add_whose_answer_was_lost_is_still_removed_when_the_visitor_leaves(
+    project: Project, emulator: Emulator
+) -> None:
+    """Pendo applied the add but the answer never came back (the run gave up on it): the visitor is
+    pending in state, so when it leaves the model the next run removes it from the segment."""
+    emulator.seed({"segments": {SEGMENT: []}})
+    emulator.faults.set(_faults([{"match": "/api/v1/segment", "drop": "after"}]))
+    write_segment_model(project, ["u001", "u002"])
+    lost = project.sync(emulator, *SELECT, "--retry-budget", "1")  # gives up with the add unanswered
+    assert lost.exit_code != 0, lost.output
+    assert emulator.segment(SEGMENT) == {"u001", "u002"}  # applied, unacknowledged
+    emulator.faults.set([])
+    write_segment_model(project, ["u002"])
+    result = project.sync(emulator, *SELECT)
+    assert result.exit_code == 0, result.output
+    assert emulator.segment(SEGMENT) == {"u002"}
+    sent = len(patches(emulator))
+    assert project.sync(emulator, *SELECT).exit_code == 0
+    assert len(patches(emulator)) == sent  # converged: nothing more to send
