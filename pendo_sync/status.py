@@ -108,7 +108,10 @@ def _model_status(
     for group, count, synced_at in store.warehouse.query(sql.state_coverage(*coverage)):
         synced[str(group)] = int(count)
         latest = max(latest or synced_at, synced_at)
-    left = int(store.warehouse.query(sql.records_left(*coverage))[0][0])
+    # a segment's visitors that left the model are not kept: they are pending removals (see _pending)
+    left = (
+        0 if isinstance(spec, SegmentSpec) else int(store.warehouse.query(sql.records_left(*coverage))[0][0])
+    )
     pending, note = _pending(store, spec, relation)
     return ModelStatus(
         **{
@@ -136,7 +139,9 @@ def _pending(store: StateStore, spec: SyncSpec, relation: str) -> tuple[int, str
             spec.segment_id,
             store.dialect,
         )
-        return int(store.warehouse.query(sql.row_count(diff))[0][0]), ""
+        ops = dict(store.warehouse.query(f"select op, count(*) from ({diff}) d group by op"))
+        adds, removes = int(ops.get("add", 0)), int(ops.get("remove", 0))
+        return adds + removes, f"{plural(adds, 'visitor')} to add, {plural(removes, 'visitor')} to remove"
     if not spec.backfill and not store.is_known(spec.model.unique_id):
         return 0, _NO_BACKFILL
     query = sql.row_count(event_sync.diff_sql(spec, relation, store.schema, store.dialect, {}))

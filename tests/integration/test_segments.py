@@ -66,7 +66,12 @@ def test_leaving_is_removed_entering_is_added_others_untouched(project: Project,
 
     status = project.sync(emulator, *SELECT, command="status")
     assert status.exit_code == 0, status.output
-    assert "pendo_power_users" in status.output
+    assert "segment model pendo_power_users: synced rows: segment 2" in status.output
+    assert "pending: none" in status.output
+    write_segment_model(project, ["u003", "u004"])
+    status = project.sync(emulator, *SELECT, command="status")
+    assert "pending: 2 rows to send (1 visitor to add, 1 visitor to remove)" in status.output, status.output
+    assert "left the model" not in status.output
 
 
 def test_409_operation_in_progress_is_retried(project: Project, emulator: Emulator) -> None:
@@ -147,3 +152,18 @@ def test_an_add_whose_answer_was_lost_is_still_removed_when_the_visitor_leaves(
     sent = len(patches(emulator))
     assert project.sync(emulator, *SELECT).exit_code == 0
     assert len(patches(emulator)) == sent  # converged: nothing more to send
+
+
+def test_the_validate_post_hook_fails_a_segment_model_with_repeated_or_null_visitor_ids(
+    project: Project,
+) -> None:
+    write_segment_model(project, ["u001"])
+    model = project.path / "models" / "segments" / "pendo_power_users.sql"
+    hook = '{{ config(post_hook="{{ pendo_sync.validate() }}") }}\n'
+    model.write_text(hook + "select 'u001' as user_id union all select 'u001' union all select null\n")
+    result = project.dbt("run", "--select", "pendo_power_users", expect_ok=False)
+    assert not result.success
+    message = "\n".join([str(result.exception or ""), *(str(r.message or "") for r in result.result.results)])
+    assert "visitor_id_column 'user_id' has 1 NULL value(s)" in message
+    assert "has duplicated values" in message
+    assert "select distinct user_id" in message
