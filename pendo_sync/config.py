@@ -58,7 +58,7 @@ _EVENT_KEYS = (
 _SEGMENT_KEYS = ("object", "segment_id", "visitor_id_column")
 # meta.pendo `object:` -> the kind Pendo's metadata endpoints name (`/metadata/{kind}/...`).
 METADATA_KINDS = {"visitor": "visitor", "account": "account", "parent_account": "parentAccount"}
-OBJECTS = (*METADATA_KINDS, "event", "segment")
+OBJECTS = ("visitor", "account", "event", "parent_account", "segment")
 
 
 @dataclass(frozen=True)

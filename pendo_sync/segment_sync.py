@@ -10,6 +10,7 @@ an acknowledged remove deletes them: a kill at any point leaves state that the n
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -17,7 +18,7 @@ from pendo_sync import segment_sql
 from pendo_sync.config import SegmentSpec
 from pendo_sync.errors import ConfigError, Problem, UnknownSegmentError
 from pendo_sync.metadata_sync import profile_keys, refuse
-from pendo_sync.pendo.responses import REJECTED
+from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome
 from pendo_sync.pendo.segments import ADD, MAX_VISITORS, REMOVE
 from pendo_sync.report import ModelResult, RowProblem, plural
 from pendo_sync.run_context import RunContext
@@ -99,7 +100,18 @@ def _send(
         gate.wait()
     result.changed += len(rows)
     result.sent += len(rows)
-    outcomes = ctx.client.patch_segment(spec.segment_id, [(ADD, adds), (REMOVE, removes)])
+    try:
+        outcomes = ctx.client.patch_segment(spec.segment_id, [(ADD, adds), (REMOVE, removes)])
+    except BaseException as exc:  # the run stops (Pendo unusable, Ctrl-C): these visitors are reported
+        if not isinstance(exc, UnknownSegmentError):
+            reason = (
+                f"not answered before the run stopped ({str(exc) or type(exc).__name__}); sent again next run"
+            )
+            failed = [RowOutcome(str(key), FAILED, reason) for key, _ in rows]
+            _count(result, failed)
+            with contextlib.suppress(Exception):  # the writer may be what failed; state stays behind
+                ctx.writer.submit(StateWrite(model_id, run_id, {}, {}, {GROUP: failed}))
+        raise
     refused = {o.record_id for o in outcomes}
     added = [key for key in adds if key not in refused]
     removed = {key for key in removes if key not in refused}
@@ -113,7 +125,11 @@ def _send(
         )
     )
     result.updated += len(added) + len(removed)
+    _count(result, outcomes)
+    return len(added), len(removed)
+
+
+def _count(result: ModelResult, outcomes: Sequence[RowOutcome]) -> None:
     for outcome in outcomes:
         result.count(outcome.outcome)
         result.problems.append(RowProblem(outcome.record_id, GROUP, outcome.outcome, outcome.reason))
-    return len(added), len(removed)

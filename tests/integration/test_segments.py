@@ -143,6 +143,8 @@ def test_an_add_whose_answer_was_lost_is_still_removed_when_the_visitor_leaves(
     write_segment_model(project, ["u001", "u002"])
     lost = project.sync(emulator, *SELECT, "--retry-budget", "1")  # gives up with the add unanswered
     assert lost.exit_code != 0, lost.output
+    assert model_result(project)["failed"] == 2  # reported by id, not lost
+    assert {p["id"] for p in model_result(project)["problems"]} == {"u001", "u002"}  # type: ignore[attr-defined]
     assert emulator.segment(SEGMENT) == {"u001", "u002"}  # applied, unacknowledged
     emulator.faults.set([])
     write_segment_model(project, ["u002"])

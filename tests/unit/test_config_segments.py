@@ -74,4 +74,4 @@ def test_parent_account_keys_are_validated_like_accounts() -> None:
 def test_unknown_objects_list_segment_and_parent_account() -> None:
     (found,) = problems_of(node("x", {"object": "segments"}))
     assert "did you mean `object: segment`?" in found
-    assert "visitor, account, parent_account, event, segment" in found
+    assert "visitor, account, event, parent_account, segment" in found
