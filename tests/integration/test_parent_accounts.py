@@ -57,3 +57,7 @@ def test_a_subscription_without_parent_accounts_is_a_clear_error_before_anything
     assert "Pendo Support" in result.output
     assert "Traceback" not in result.output
     assert [r["method"] for r in emulator.requests_log] == ["GET"]  # the schema read, nothing written
+
+    plan = project.sync(emulator, *SELECT, command="plan")
+    assert plan.exit_code == 2, plan.output
+    assert "does not have parent accounts" in plan.output

@@ -96,7 +96,7 @@ def test_more_than_1000_visitors_go_in_requests_of_1000(project: Project, emulat
 def test_unknown_segment_id_is_a_clear_error(project: Project, emulator: Emulator) -> None:
     write_segment_model(project, ["u001"], segment_id="nope")
     result = project.sync(emulator, *SELECT)
-    assert result.exit_code != 0
+    assert result.exit_code == 1
     assert "Pendo has no segment 'nope'" in result.output
     assert "segment_id" in result.output
     assert "Traceback" not in result.output
