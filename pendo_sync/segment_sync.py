@@ -59,7 +59,7 @@ def sync_segment_model(spec: SegmentSpec, ctx: RunContext, relation: str, result
                 Problem(
                     spec.model.name,
                     "segment_id",
-                    f"{exc}: nothing of this model was acknowledged",
+                    f"{exc}; its visitors not yet acknowledged are sent again next run",
                     "copy the id from the segment's URL in Pendo (Segments > the segment), and check the "
                     "integration key belongs to that subscription",
                 )

@@ -169,3 +169,17 @@ def test_the_validate_post_hook_fails_a_segment_model_with_repeated_or_null_visi
     assert "visitor_id_column 'user_id' has 1 NULL value(s)" in message
     assert "has duplicated values" in message
     assert "select distinct user_id" in message
+
+
+def test_a_new_segment_id_fills_the_new_segment_and_leaves_the_old_one(
+    project: Project, emulator: Emulator
+) -> None:
+    emulator.seed({"segments": {SEGMENT: [], "seg_new": []}})
+    write_segment_model(project, ["u001", "u002"])
+    assert project.sync(emulator, *SELECT).exit_code == 0
+    write_segment_model(project, ["u002", "u003"], segment_id="seg_new")
+    result = project.sync(emulator, *SELECT)
+    assert result.exit_code == 0, result.output
+    assert emulator.segment("seg_new") == {"u002", "u003"}
+    assert emulator.segment(SEGMENT) == {"u001", "u002"}
+    assert any("segment_id changed to 'seg_new'" in note for note in model_result(project)["notes"])  # type: ignore[attr-defined]
