@@ -293,7 +293,7 @@ class _Reader:
             )
             return None
         obj = raw.get("object")
-        if obj in METADATA_KINDS:
+        if isinstance(obj, str) and obj in METADATA_KINDS:  # YAML may give a list: unhashable
             self.unknown_keys(raw, _METADATA_KEYS)
             return self.metadata(raw, METADATA_KINDS[str(obj)])
         if obj == "event":

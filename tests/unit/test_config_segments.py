@@ -75,3 +75,9 @@ def test_unknown_objects_list_segment_and_parent_account() -> None:
     (found,) = problems_of(node("x", {"object": "segments"}))
     assert "did you mean `object: segment`?" in found
     assert "visitor, account, event, parent_account, segment" in found
+
+
+@pytest.mark.parametrize("obj", [[], {}, ["segment"]])
+def test_an_object_that_is_not_text_is_a_problem_not_a_crash(obj: object) -> None:
+    (found,) = problems_of(node("x", {"object": obj}))
+    assert found.startswith("x: meta.pendo.object: unknown object")
