@@ -7,8 +7,14 @@
 #}
 {% macro _mapped_columns(pendo) -%}
     {%- set pairs = [] -%}
-    {%- set single_keys = ['id_column'] if pendo.get('object') in ['visitor', 'account'] else
-        ['event_id_column', 'event_name_column', 'visitor_id_column', 'account_id_column', 'timestamp_column'] -%}
+    {%- set object = pendo.get('object') -%}
+    {%- if object in ['visitor', 'account', 'parent_account'] -%}
+        {%- set single_keys = ['id_column'] -%}
+    {%- elif object == 'segment' -%}
+        {%- set single_keys = ['visitor_id_column'] -%}
+    {%- else -%}
+        {%- set single_keys = ['event_id_column', 'event_name_column', 'visitor_id_column', 'account_id_column', 'timestamp_column'] -%}
+    {%- endif -%}
     {%- for key in single_keys -%}
         {%- if pendo.get(key) is string -%}
             {%- do pairs.append([key, pendo.get(key)]) -%}

@@ -6,7 +6,8 @@
       - every mapped column exists in the built relation (id_column, fields.*, and for events
         event_id_column, event_name_column, visitor_id_column, account_id_column, timestamp_column,
         properties, context);
-      - visitor/account models: id_column has no NULLs and no duplicates;
+      - visitor/account/parent_account models: id_column has no NULLs and no duplicates;
+      - segment models: visitor_id_column has no NULLs and no duplicates;
       - event models: event_id_column has no NULLs and no duplicates.
     Models without meta.pendo are left alone. Apply it to a folder in dbt_project.yml:
 
@@ -37,17 +38,18 @@
     {%- endif -%}
 
     {%- set name = model.get('name') -%}
-    {%- if pendo is not mapping or pendo.get('object') not in ['visitor', 'account', 'event'] -%}
-        {{ exceptions.raise_compiler_error("pendo_sync.validate: model '" ~ name ~ "' has meta.pendo with object: " ~ ((pendo.get('object') if pendo is mapping else none) | tojson) ~ ", which is not a Pendo object. Fix: set meta.pendo.object to one of visitor, account, event.") }}
+    {%- if pendo is not mapping or pendo.get('object') not in ['visitor', 'account', 'parent_account', 'event', 'segment'] -%}
+        {{ exceptions.raise_compiler_error("pendo_sync.validate: model '" ~ name ~ "' has meta.pendo with object: " ~ ((pendo.get('object') if pendo is mapping else none) | tojson) ~ ", which is not a Pendo object. Fix: set meta.pendo.object to one of visitor, account, parent_account, event, segment.") }}
     {%- endif -%}
 
     {%- set object = pendo.get('object') -%}
-    {%- set key_name = 'event_id_column' if object == 'event' else 'id_column' -%}
+    {%- set key_name = {'event': 'event_id_column', 'segment': 'visitor_id_column'}.get(object, 'id_column') -%}
+    {%- set noun = {'event': 'unique event id', 'segment': 'Pendo visitor id', 'parent_account': 'Pendo parent account id'}.get(object, 'Pendo ' ~ object ~ ' id') -%}
     {%- set key_column = pendo.get(key_name) -%}
     {%- set problems = [] -%}
 
     {%- if key_column is not string or key_column | trim == '' -%}
-        {%- do problems.append("meta.pendo." ~ key_name ~ " is not set. Fix: set it to the model column holding the " ~ ("unique event id" if object == 'event' else "Pendo " ~ object ~ " id") ~ ".") -%}
+        {%- do problems.append("meta.pendo." ~ key_name ~ " is not set. Fix: set it to the model column holding the " ~ noun ~ ".") -%}
     {%- endif -%}
 
     {#- 1. Every mapped column must exist, spelled exactly as the warehouse returns it. -#}
@@ -77,7 +79,7 @@
         {%- set row_count = stats['row_count'] | int -%}
         {%- set null_count = row_count - (stats['non_null_count'] | int) -%}
         {%- set extra_rows = (stats['non_null_count'] | int) - (stats['distinct_count'] | int) -%}
-        {%- set what = "the event id" if object == 'event' else "the Pendo " ~ object ~ " id" -%}
+        {%- set what = "the event id" if object == 'event' else "the " ~ noun -%}
 
         {%- if null_count > 0 -%}
             {%- if object == 'event' -%}
@@ -99,6 +101,9 @@
             {%- if object == 'event' -%}
                 {%- set consequence = "each event is sent once per id, so the other rows would never reach Pendo" -%}
                 {%- set fix = "Fix: make the id unique per event, e.g. hash every column with {{ pendo_sync.event_id(ref('<upstream model>')) }} as " ~ key_column ~ ", or remove the duplicate rows." -%}
+            {%- elif object == 'segment' -%}
+                {%- set consequence = "a visitor is a member of a segment once, so a repeated id means the model is not one row per visitor" -%}
+                {%- set fix = "Fix: select distinct " ~ key_column ~ " in the model." -%}
             {%- else -%}
                 {%- set consequence = "Pendo keeps one record per id, so which row's values win would be arbitrary" -%}
                 {%- set fix = "Fix: make the model one row per " ~ key_column ~ ", e.g. keep the latest row with row_number() over (partition by " ~ key_column ~ " order by <updated_at> desc) = 1." -%}

@@ -56,6 +56,10 @@ _EVENT_KEYS = (
     "context",
     "backfill",
 )
+_SEGMENT_KEYS = ("object", "segment_id", "visitor_id_column")
+# meta.pendo `object:` -> the kind Pendo's metadata endpoints name (`/metadata/{kind}/...`).
+METADATA_KINDS = {"visitor": "visitor", "account": "account", "parent_account": "parentAccount"}
+OBJECTS = ("visitor", "account", "event", "parent_account", "segment")
 
 
 @dataclass(frozen=True)
@@ -81,7 +85,7 @@ class MetadataSpec:
 
     @property
     def pendo_object(self) -> str:
-        return self.kind
+        return next(obj for obj, kind in METADATA_KINDS.items() if kind == self.kind)
 
     @cached_property  # computed once: the sync reads it per row (a frozen dataclass allows this cache)
     def groups(self) -> tuple[str, ...]:
@@ -130,7 +134,24 @@ class EventSpec:
         )
 
 
-SyncSpec = Union[MetadataSpec, EventSpec]
+@dataclass(frozen=True)
+class SegmentSpec:
+    """A segment model: its visitor ids are the members pendo-dbt keeps in one Pendo segment."""
+
+    model: ModelNode
+    segment_id: str
+    visitor_id_column: str
+
+    @property
+    def pendo_object(self) -> str:
+        return "segment"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.visitor_id_column,)
+
+
+SyncSpec = Union[MetadataSpec, EventSpec, SegmentSpec]
 
 
 @dataclass(frozen=True)
@@ -219,6 +240,8 @@ def column_keys(spec: SyncSpec) -> list[tuple[str, str]]:
         return [("id_column", spec.id_column)] + [
             (f"fields.{f.group}.{f.field}", f.column) for f in spec.fields
         ]
+    if isinstance(spec, SegmentSpec):
+        return [("visitor_id_column", spec.visitor_id_column)]
     keys = [
         ("event_id_column", spec.event_id_column),
         ("visitor_id_column", spec.visitor_id_column),
@@ -231,9 +254,20 @@ def column_keys(spec: SyncSpec) -> list[tuple[str, str]]:
     return keys
 
 
+def key_column(spec: SyncSpec) -> str:
+    """The column that keys a model's records in state: the record, event or visitor id."""
+    if isinstance(spec, MetadataSpec):
+        return spec.id_column
+    if isinstance(spec, SegmentSpec):
+        return spec.visitor_id_column
+    return spec.event_id_column
+
+
 def _id_columns(spec: SyncSpec) -> list[tuple[str, str]]:
     if isinstance(spec, MetadataSpec):
         return [("id_column", spec.id_column)]
+    if isinstance(spec, SegmentSpec):
+        return [("visitor_id_column", spec.visitor_id_column)]
     ids = [("event_id_column", spec.event_id_column), ("visitor_id_column", spec.visitor_id_column)]
     return ids + ([("account_id_column", spec.account_id_column)] if spec.account_id_column else [])
 
@@ -261,17 +295,19 @@ class _Reader:
             )
             return None
         obj = raw.get("object")
-        if obj in ("visitor", "account"):
+        if isinstance(obj, str) and obj in METADATA_KINDS:  # YAML may give a list: unhashable
             self.unknown_keys(raw, _METADATA_KEYS)
-            return self.metadata(raw, str(obj))
+            return self.metadata(raw, METADATA_KINDS[str(obj)])
         if obj == "event":
             self.unknown_keys(raw, _EVENT_KEYS)
             return self.event(raw)
-        objects = ("visitor", "account", "event")
-        near = difflib.get_close_matches(str(obj).strip().lower(), objects, n=1)
+        if obj == "segment":
+            self.unknown_keys(raw, _SEGMENT_KEYS)
+            return self.segment(raw)
+        near = difflib.get_close_matches(str(obj).strip().lower(), OBJECTS, n=1)
         hint = f"did you mean `object: {near[0]}`? (lowercase) " if near else ""
         self.problem(
-            "object", f"unknown object {obj!r}", f"{hint}set `object:` to one of {', '.join(objects)}"
+            "object", f"unknown object {obj!r}", f"{hint}set `object:` to one of {', '.join(OBJECTS)}"
         )
         return None
 
@@ -283,7 +319,8 @@ class _Reader:
                 self.problem(str(key), "unknown key", fix)
 
     def metadata(self, raw: Mapping[str, Any], kind: str) -> MetadataSpec:
-        id_column = self.column(raw, "id_column", required=True, what=f"the Pendo {kind} id")
+        what = "the Pendo parent account id" if kind == "parentAccount" else f"the Pendo {kind} id"
+        id_column = self.column(raw, "id_column", required=True, what=what)
         fields = self.field_mappings(raw.get("fields"))
         return MetadataSpec(
             model=self.model,
@@ -366,6 +403,22 @@ class _Reader:
                 '`since: "2026-01-01T00:00:00Z"` (a time without an offset is UTC)',
             )
             return None
+
+    def segment(self, raw: Mapping[str, Any]) -> SegmentSpec:
+        visitor = self.column(raw, "visitor_id_column", required=True, what="the Pendo visitor id")
+        segment_id = raw.get("segment_id")
+        if (
+            isinstance(segment_id, bool)
+            or not isinstance(segment_id, (str, int))
+            or not str(segment_id).strip()
+        ):
+            self.problem(
+                "segment_id",
+                f"must be the id of a Pendo segment, got {_type_name(segment_id)}",
+                'set `segment_id: "<id>"`, quoted; the id is the last part of the segment\'s URL in Pendo',
+            )
+            segment_id = ""
+        return SegmentSpec(self.model, str(segment_id).strip(), visitor or "")
 
     def column(self, raw: Mapping[str, Any], key: str, *, required: bool, what: str) -> str | None:
         value = raw.get(key)

@@ -5,6 +5,7 @@
     ├── ManifestError               dbt's parse gave model nodes without a name or schema
     ├── WarehouseError              the warehouse refused a query or a model is not built
     │   └── LockError               another pendo-dbt run holds the state lock (exit 3)
+    ├── UnknownSegmentError         Pendo has no segment of a segment model's segment_id (that model only)
     └── PendoError                  Pendo could not be used for the whole run
         ├── PendoAuthError          the key was refused (403/401): wrong key or wrong region
         └── PendoUnavailable        no usable answer for longer than the retry budget (pendo/pacing.py)
@@ -56,6 +57,16 @@ class WarehouseError(PendoSyncError):
 
 class LockError(WarehouseError):
     exit_code = 3
+
+
+class UnknownSegmentError(PendoSyncError):
+    """Pendo answered 404 to a segment PATCH: the id is wrong, or the key cannot see the segment."""
+
+    exit_code = 2
+
+    def __init__(self, segment_id: str) -> None:
+        self.segment_id = segment_id
+        super().__init__(f"Pendo has no segment '{segment_id}' (HTTP 404)")
 
 
 class PendoError(PendoSyncError):

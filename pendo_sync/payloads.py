@@ -12,7 +12,8 @@ from typing import Any, NamedTuple, Union
 
 from pendo_sync.coercion import coercer, json_value, to_time
 
-ID_FIELD = {"visitor": "visitorId", "account": "accountId"}
+# A parent account names its id as an account does: Pendo documents no parentAccount body (pendo-api.md 10).
+ID_FIELD = {"visitor": "visitorId", "account": "accountId", "parentAccount": "accountId"}
 Body = Union[dict[str, Any], str]  # a request body built here, or its JSON text as the warehouse rendered it
 
 

@@ -17,13 +17,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from pendo_sync import event_sync, metadata_sync
+from pendo_sync import event_sync, metadata_sync, segment_sql
 from pendo_sync import state_sql as sql
 from pendo_sync.coercion import ANY
-from pendo_sync.config import EventSpec, MetadataSpec, SyncSpec
+from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, key_column
 from pendo_sync.errors import ConfigError, Problem, WarehouseError
 from pendo_sync.pendo.schema import FieldCheck
-from pendo_sync.plan_report import ModelPlan, PlanReport, write_plan
+from pendo_sync.pendo.segments import MAX_VISITORS
+from pendo_sync.plan_report import GroupPlan, ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
 from pendo_sync.report import plural
 from pendo_sync.selection import NOTHING_TAGGED
@@ -137,9 +138,12 @@ class _Planner:
         try:
             if isinstance(spec, MetadataSpec):
                 self.metadata(checks[model_id], relation, plan)
+            elif isinstance(spec, SegmentSpec):
+                self.segment(spec, relation, plan)
             else:
                 self.events(spec, relation, column_types, plan)
-            self.left_model(spec, relation, plan)
+            if not isinstance(spec, SegmentSpec):  # a segment's visitors that left are removals, planned
+                self.left_model(spec, relation, plan)
         except (WarehouseError, ConfigError) as exc:
             plan.status, plan.message = "error", str(exc)
         plan.seconds = round(time.monotonic() - start, 3)
@@ -183,12 +187,40 @@ class _Planner:
         if window is not None and plan.unsent:
             plan.notes.append(event_sync.window_note(window.describe(first_sync), plan.unsent))
 
+    def segment(self, spec: SegmentSpec, relation: str, plan: ModelPlan) -> None:
+        """Visitors sync would add to and remove from the segment (groups `add` and `remove`)."""
+        if not self.unique(relation, spec.visitor_id_column, "each visitor", plan):
+            return
+        dialect = self.store.dialect
+        nulls = self.store.warehouse.query(segment_sql.null_count(relation, spec.visitor_id_column, dialect))
+        plan.rejected += int(nulls[0][0])
+        model_id = spec.model.unique_id
+        diff = self.diff(
+            lambda schema: segment_sql.segment_diff(
+                relation, schema, model_id, spec.visitor_id_column, spec.segment_id, dialect
+            )
+        )
+        for rows in self.store.warehouse.stream(diff, size=MAX_VISITORS):
+            for key, op in rows:
+                group = plan.groups.setdefault(str(op), GroupPlan())
+                group.records += 1
+                if len(group.samples) < self.samples:
+                    group.samples.append({"visitorId": key})
+            plan.changed += len(rows)
+            plan.to_send += len(rows)
+        adds, removes = (plan.groups[op].records if op in plan.groups else 0 for op in ("add", "remove"))
+        plan.notes.append(
+            f"segment '{spec.segment_id}': sync would add {plural(adds, 'visitor')} and remove "
+            f"{plural(removes, 'visitor')} (only visitors pendo-dbt added are ever removed)"
+        )
+
     def left_model(self, spec: SyncSpec, relation: str, plan: ModelPlan) -> None:
         """Records synced once that the model no longer holds: nothing deletes them from Pendo."""
         if not self.has_state or self.options.full_refresh:
             return
-        key = spec.event_id_column if isinstance(spec, EventSpec) else spec.id_column
-        left = sql.records_left(relation, self.store.schema, spec.model.unique_id, key, self.store.dialect)
+        left = sql.records_left(
+            relation, self.store.schema, spec.model.unique_id, key_column(spec), self.store.dialect
+        )
         plan.left_model = int(self.store.warehouse.query(left)[0][0])
         if plan.left_model:
             plan.notes.append(

@@ -15,9 +15,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pendo_sync import event_sync, metadata_sync
+from pendo_sync import event_sync, metadata_sync, segment_sql
 from pendo_sync import state_sql as sql
-from pendo_sync.config import EventSpec, MetadataSpec, SyncSpec, check_columns
+from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, check_columns, key_column
 from pendo_sync.report import plural, rows_status
 from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
@@ -104,11 +104,14 @@ def _model_status(
     if relation is None:
         return base
     synced, latest = {}, None
-    coverage = (relation, store.schema, model_id, _id_column(spec), store.dialect)
+    coverage = (relation, store.schema, model_id, key_column(spec), store.dialect)
     for group, count, synced_at in store.warehouse.query(sql.state_coverage(*coverage)):
         synced[str(group)] = int(count)
         latest = max(latest or synced_at, synced_at)
-    left = int(store.warehouse.query(sql.records_left(*coverage))[0][0])
+    # a segment's visitors that left the model are not kept: they are pending removals (see _pending)
+    left = (
+        0 if isinstance(spec, SegmentSpec) else int(store.warehouse.query(sql.records_left(*coverage))[0][0])
+    )
     pending, note = _pending(store, spec, relation)
     return ModelStatus(
         **{
@@ -127,14 +130,22 @@ def _pending(store: StateStore, spec: SyncSpec, relation: str) -> tuple[int, str
     if isinstance(spec, MetadataSpec):
         query = metadata_sync.pending_sql(spec, relation, store.schema, store.dialect)
         return int(store.warehouse.query(query)[0][0]), ""
+    if isinstance(spec, SegmentSpec):
+        diff = segment_sql.segment_diff(
+            relation,
+            store.schema,
+            spec.model.unique_id,
+            spec.visitor_id_column,
+            spec.segment_id,
+            store.dialect,
+        )
+        ops = dict(store.warehouse.query(f"select op, count(*) from ({diff}) d group by op"))
+        adds, removes = int(ops.get("add", 0)), int(ops.get("remove", 0))
+        return adds + removes, f"{plural(adds, 'visitor')} to add, {plural(removes, 'visitor')} to remove"
     if not spec.backfill and not store.is_known(spec.model.unique_id):
         return 0, _NO_BACKFILL
     query = sql.row_count(event_sync.diff_sql(spec, relation, store.schema, store.dialect, {}))
     return int(store.warehouse.query(query)[0][0]), ""
-
-
-def _id_column(spec: SyncSpec) -> str:
-    return spec.event_id_column if isinstance(spec, EventSpec) else spec.id_column
 
 
 def _time(value: Any) -> str:

@@ -18,18 +18,19 @@ from pendo_sync.config import (
     EventSpec,
     MetadataSpec,
     ParsedConfig,
+    SegmentSpec,
     SyncSpec,
     check_columns,
     near_misses,
     parse_models,
 )
-from pendo_sync.errors import ConfigError, PendoError, Problem, WarehouseError
+from pendo_sync.errors import ConfigError, PendoAuthError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
 from pendo_sync.manifest import Manifest, ModelNode
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.parsing import parse_project
 from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.schema import FieldCheck, FieldPlan, plan_fields
+from pendo_sync.pendo.schema import FieldCheck, FieldPlan, KindSchema, plan_fields
 from pendo_sync.progress import Progress
 from pendo_sync.report import (
     RESULTS_FILE,
@@ -42,6 +43,7 @@ from pendo_sync.report import (
     write_results,
 )
 from pendo_sync.run_context import RunContext, StateWriter
+from pendo_sync.segment_sync import sync_segment_model
 from pendo_sync.selection import NOTHING_TAGGED, Selection, select_models
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
@@ -239,7 +241,9 @@ def resolve_fields(
     rejects (or silently keeps untyped) later.
     """
     try:
-        schemas = {kind: client.get_schema(kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+        schemas = {kind: _read_schema(client, kind) for kind in dict.fromkeys(s.kind for s in metadata)}
+    except ConfigError as exc:  # parent accounts not enabled: with the problems found before
+        raise ConfigError([*known, *exc.problems]) from None
     except PendoError as exc:
         if known:  # the problems found so far are not lost to a Pendo that cannot be read
             raise ConfigError(
@@ -250,6 +254,29 @@ def resolve_fields(
     if known or plan.problems:
         raise ConfigError([*known, *plan.problems])
     return plan
+
+
+PARENT_ACCOUNTS_OFF = (
+    "Pendo gave no parent account schema ({why}): this subscription does not have parent accounts. "
+    "They are a subscription feature that Pendo Support turns on; ask them to enable it, or remove "
+    "`object: parent_account` models from the selection. Nothing was sent"
+)
+
+
+def _read_schema(client: PendoClient, kind: str) -> KindSchema:
+    """A kind's schema; for parent accounts, a refusal means the subscription lacks them (checked
+    before anything is sent, so a sync never half-writes a kind Pendo does not have)."""
+    if kind != "parentAccount":
+        return client.get_schema(kind)
+    try:
+        schema = client.get_schema(kind)
+    except PendoAuthError:
+        raise
+    except PendoError as exc:
+        raise ConfigError([PARENT_ACCOUNTS_OFF.format(why=exc)]) from None
+    if not schema.groups:
+        raise ConfigError([PARENT_ACCOUNTS_OFF.format(why="it has no groups")])
+    return schema
 
 
 def _check_pendo_fields(
@@ -293,6 +320,10 @@ def _sync_model(
             if not ctx.store.is_known(spec.model.unique_id):
                 ctx.store.mark_known(spec.model.unique_id, spec.kind, ctx.run_id)
             sync_metadata_model(check, ctx, relation, result)
+        elif isinstance(spec, SegmentSpec):
+            if not ctx.store.is_known(spec.model.unique_id):
+                ctx.store.mark_known(spec.model.unique_id, spec.pendo_object, ctx.run_id)
+            sync_segment_model(spec, ctx, relation, result)
         else:
             sync_event_model(spec, ctx, relation, column_types, result)
     except PendoError as exc:  # Pendo unusable for the whole run: stop, but report this model first

@@ -21,11 +21,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError
 
-from pendo_sync.errors import PendoAuthError, PendoError
+from pendo_sync.errors import PendoAuthError, PendoError, UnknownSegmentError
 from pendo_sync.payloads import Body
 from pendo_sync.pendo.aggregation import parse_results, request_body
 from pendo_sync.pendo.pacing import (
@@ -46,6 +47,7 @@ from pendo_sync.pendo.responses import (
     snippet,
 )
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
+from pendo_sync.pendo.segments import parse_multistatus, patch_body
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
@@ -158,6 +160,30 @@ class PendoClient:
             log.debug("Pendo named no rows for its errors in a batch of %d; splitting it", len(ids))
             return in_halves()  # resending the rows Pendo updated is harmless: the values are the same
         return outcomes
+
+    def patch_segment(
+        self, segment_id: str, operations: Sequence[tuple[str, Sequence[str]]]
+    ) -> list[RowOutcome]:
+        """`PATCH /api/v1/segment/{segmentId}/visitor`: add and remove visitors (at most 1,000 in all);
+        the visitors Pendo did not acknowledge, with why (see segments.py). A 409 "Operation in progress"
+        is resent at the segment's pace like a 429, never taken as final.
+
+        Raises UnknownSegmentError on a 404, PendoAuthError on a refused key."""
+        url = f"{self.settings.api_url}/api/v1/segment/{quote(segment_id, safe='')}/visitor"
+        try:
+            response = self._send(
+                self._api,
+                "PATCH",
+                url,
+                segment_endpoint(segment_id),
+                patch_body(operations),
+                self.settings.integration_key,
+            )
+        except HTTPError as exc:
+            return [RowOutcome(i, FAILED, _no_answer(exc)) for _, ids in operations for i in ids]
+        if response.status == 404:
+            raise UnknownSegmentError(segment_id)
+        return parse_multistatus(response.status, response.data, operations)
 
     def get_schema(self, kind: str) -> KindSchema:
         """`GET /api/v1/metadata/schema/{kind}`; PendoError when Pendo gives no readable schema."""
@@ -344,6 +370,11 @@ def _masked(answer: Answer, secrets: Sequence[bytes]) -> Answer:
 def metadata_endpoint(kind: str, group: str) -> str:
     """Pendo limits each bulk endpoint (kind and group) separately, so each is paced on its own."""
     return f"metadata/{kind}/{group}"
+
+
+def segment_endpoint(segment_id: str) -> str:
+    """Pendo answers 409 while an earlier patch of the same segment runs: each segment is paced alone."""
+    return f"segment/{segment_id}"
 
 
 def _no_answer(exc: HTTPError) -> str:

@@ -26,12 +26,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pendo_sync.pendo.faults import STATUS_BODIES, FaultPlan, corrupt, parse_faults
 from pendo_sync.pendo.limits import KNOBS, Limits
 
-KINDS = ("visitor", "account")
+KINDS = ("visitor", "account", "parentAccount")
 WRITABLE_GROUPS = ("agent", "custom")
 UNKNOWN_FIELD_MODES = ("accept", "reject400", "error")
 CREATABLE_TYPES = ("string", "number", "time", "boolean")
 SCHEMA_TYPES = ("string", "boolean", "number", "integer", "float", "time", "list", "")
-ID_KEYS = {"visitor": "visitorId", "account": "accountId"}
+# A parent account entry names its id as accounts do: Pendo documents no parentAccount body ([G]).
+ID_KEYS = {"visitor": "visitorId", "account": "accountId", "parentAccount": "accountId"}
+SEGMENT_OPS = ("add", "remove")
+SEGMENT_MAX_VISITORS = 1000
 KEY_HEADER = "x-pendo-integration-key"
 BASE64_HEADER = "x-pendo-base64-encoded-params"
 
@@ -40,6 +43,7 @@ _FILTER_TERM = re.compile(r'\s*(\w+)\s*==\s*("(?:[^"\\]|\\.)*")\s*(\|\||$)')
 _MISSING = "missing"  # _apply_row's answer for an unknown id; compared by identity
 _SEG = r"([^/]+)"
 _BULK_PATH = re.compile(rf"/api/v1/metadata/{_SEG}/{_SEG}/value")
+_SEGMENT_PATH = re.compile(rf"/api/v1/segment/{_SEG}/visitor")
 
 Record = dict[str, dict[str, Any]]
 Schema = dict[str, dict[str, dict[str, Any]]]
@@ -101,6 +105,7 @@ class _State:
     events: list[dict[str, Any]] = field(default_factory=list)
     requests: list[dict[str, Any]] = field(default_factory=list)
     sorted_ids: dict[str, list[str]] = field(default_factory=dict)  # by kind, for paged aggregations
+    segments: dict[str, set[str]] = field(default_factory=dict)  # segment id -> its visitor ids
 
 
 def _infer_type(value: Any) -> str:
@@ -146,11 +151,33 @@ def _json_body(req: _Request) -> Any:
         raise _bad("body is not valid JSON") from None
 
 
-def _kind(raw: str) -> str:
+def _kind(raw: str, parent_accounts: bool) -> str:
+    """A metadata kind; parentAccount only where the subscription has parent accounts (404 otherwise:
+    what Pendo answers for a subscription without them is not documented)."""
     kind = unquote(raw)
+    if kind == "parentAccount" and not parent_accounts:
+        raise _Abort(_Response(404))
     if kind not in KINDS:
         raise _bad(f"unknown kind '{kind}'")
     return kind
+
+
+def _parse_patch(body: Any) -> list[tuple[str, list[str]]]:
+    """A segment PATCH body, validated whole before the segment changes."""
+    patch = body.get("patch") if isinstance(body, dict) else None
+    if not isinstance(patch, list) or not patch:
+        raise _bad("body must be an object with a non-empty patch list")
+    operations = []
+    for i, op in enumerate(patch):
+        if not isinstance(op, dict) or op.get("op") not in SEGMENT_OPS or op.get("path") != "/visitors":
+            raise _bad(f'patch {i}: op must be add or remove, with path "/visitors"')
+        value = op.get("value")
+        if not isinstance(value, list) or not all(_nonempty_str(v) for v in value):
+            raise _bad(f"patch {i}: value must be a list of visitor ids")
+        operations.append((str(op["op"]), [str(v) for v in value]))
+    if sum(len(ids) for _, ids in operations) > SEGMENT_MAX_VISITORS:
+        raise _bad(f"at most {SEGMENT_MAX_VISITORS} visitors per request")
+    return operations
 
 
 def _writable_group(raw: str) -> str:
@@ -277,6 +304,15 @@ def _seed_schema(schema: Any) -> list[tuple[str, str, str, str]]:
     return fields
 
 
+def _seed_segments(segments: Any) -> dict[str, list[str]]:
+    """`{"<segment id>": ["visitor id", ...]}`: segments that exist, with their members."""
+    if not isinstance(segments, dict) or not all(
+        isinstance(ids, list) and all(_nonempty_str(i) for i in ids) for ids in segments.values()
+    ):
+        raise ValueError("seed 'segments' must map segment ids to lists of visitor ids")
+    return {str(k): list(v) for k, v in segments.items()}
+
+
 _RouteFn = Callable[["Emulator", _Request, tuple[str, ...]], _Response]
 
 
@@ -301,6 +337,9 @@ class Emulator:
         # Most rows one aggregation may return: a call over it fails, as one over Pendo's 5-minute cap does,
         # so a client must page (tests lower it to exercise paging)
         self.aggregation_row_cap = AGGREGATION_ROW_CAP
+        self.parent_accounts = (
+            False  # the subscription has parent accounts (also set by seeding their schema)
+        )
         self.peak_in_flight = 0  # most requests it was answering at once: what a client really had in flight
         self._in_flight = 0
         self._flight_lock = threading.Lock()
@@ -401,17 +440,31 @@ class Emulator:
             del self._state.records[kind][record_id]
             self._state.sorted_ids.pop(kind, None)
 
+    def segment(self, segment_id: str) -> set[str] | None:
+        """The visitor ids of a segment, or None when it does not exist."""
+        with self._lock:
+            members = self._state.segments.get(segment_id)
+            return None if members is None else set(members)
+
     def seed(self, data: dict[str, Any]) -> None:
         """Add schema fields and records (replacing same-id records). Raises ValueError on a bad format."""
         with self._lock:
             self._apply_seed(data)
 
     def _apply_seed(self, data: Any) -> None:
-        if not isinstance(data, dict) or not set(data) <= {"visitors", "accounts", "schema"}:
-            raise ValueError("seed must be an object with optional visitors, accounts and schema")
+        allowed = {"visitors", "accounts", "parent_accounts", "schema", "segments"}
+        if not isinstance(data, dict) or not set(data) <= allowed:
+            raise ValueError(f"seed must be an object with optional {', '.join(sorted(allowed))}")
         fields = _seed_schema(data.get("schema") or {})
+        segments = _seed_segments(data.get("segments") or {})
         records = [("visitor", r) for r in _seed_records(data.get("visitors") or [], "visitors")]
         records += [("account", r) for r in _seed_records(data.get("accounts") or [], "accounts")]
+        parents = _seed_records(data.get("parent_accounts") or [], "parent_accounts")
+        records += [("parentAccount", r) for r in parents]
+        if parents or "parentAccount" in (data.get("schema") or {}):
+            self.parent_accounts = True
+        for segment_id, members in segments.items():
+            self._state.segments.setdefault(segment_id, set()).update(members)
         for kind, group, name, type_name in fields:
             self._state.schema[kind].setdefault(group, {})[name] = _descriptor(name, type_name)
         for kind, (record_id, groups) in records:
@@ -485,6 +538,11 @@ class Emulator:
             except ValueError:
                 body = None
             rows = len(body) if isinstance(body, list) else 0
+        elif req.method == "PATCH" and _SEGMENT_PATH.fullmatch(req.path):
+            try:
+                rows = sum(len(op[1]) for op in _parse_patch(json.loads(req.body)))
+            except (ValueError, _Abort):
+                rows = 0
         return {
             "method": req.method,
             "path": req.path,
@@ -499,23 +557,23 @@ class Emulator:
         return _json(200, {"valid": True, "writeAccess": True})
 
     def _get_schema(self, req: _Request, params: tuple[str, ...]) -> _Response:
-        return _json(200, self._state.schema[_kind(params[0])])
+        return _json(200, self._state.schema[_kind(params[0], self.parent_accounts)])
 
     def _create_fields(self, req: _Request, params: tuple[str, ...]) -> _Response:
-        kind, group = _kind(params[0]), _writable_group(params[1])
+        kind, group = _kind(params[0], self.parent_accounts), _writable_group(params[1])
         for name, display_name, type_name in _parse_field_specs(_json_body(req)):
             self._state.schema[kind][group][name.lower()] = _descriptor(display_name, type_name)
         return _json(200, {})
 
     def _delete_field(self, req: _Request, params: tuple[str, ...]) -> _Response:
         """Records keep their values of the field: what Pendo does with them is not documented."""
-        kind, group = _kind(params[0]), _writable_group(params[1])
+        kind, group = _kind(params[0], self.parent_accounts), _writable_group(params[1])
         if self._state.schema[kind][group].pop(unquote(params[2]), None) is None:
             return _Response(404)
         return _json(200, {})
 
     def _bulk_update(self, req: _Request, params: tuple[str, ...]) -> _Response:
-        kind, group = _kind(params[0]), _writable_group(params[1])
+        kind, group = _kind(params[0], self.parent_accounts), _writable_group(params[1])
         rows = _parse_rows(_json_body(req), ID_KEYS[kind])
         create = parse_qs(req.query).get("create", [""])[-1].lower() == "true"
         schema = self._state.schema[kind][group]
@@ -569,6 +627,25 @@ class Emulator:
         else:
             values[name] = copy.deepcopy(value)
 
+    def _patch_segment(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        """Membership only: a visitor added need not exist, and removing one never deletes it."""
+        members = self._state.segments.get(unquote(params[0]))
+        if members is None:
+            return _Response(404)
+        operations = _parse_patch(_json_body(req))
+        for op, ids in operations:
+            if op == "add":
+                members.update(ids)
+            else:
+                members.difference_update(ids)
+        return _json(
+            200,
+            {"multistatus": [{"status": 200, "message": "ok", "operation": op} for op, _ in operations]},
+        )
+
+    def _list_segments(self, req: _Request, params: tuple[str, ...]) -> _Response:
+        return _json(200, {"segments": {k: sorted(v) for k, v in self._state.segments.items()}})
+
     def _get_record(self, req: _Request, params: tuple[str, ...]) -> _Response:
         kind, record_id = params[0], _record_id(req, params[1])
         record = self._state.records[kind].get(record_id)
@@ -578,7 +655,7 @@ class Emulator:
         return _json(200, {"id": record_id, ID_KEYS[kind]: record_id, "metadata": metadata})
 
     def _get_value(self, req: _Request, params: tuple[str, ...]) -> _Response:
-        kind, group = _kind(params[0]), _writable_group(params[1])
+        kind, group = _kind(params[0], self.parent_accounts), _writable_group(params[1])
         record = self._state.records[kind].get(_record_id(req, params[2]))
         name = unquote(params[3])
         if record is None or name not in record[group]:
@@ -586,7 +663,7 @@ class Emulator:
         return _json(200, record[group][name])
 
     def _put_value(self, req: _Request, params: tuple[str, ...]) -> _Response:
-        kind, group = _kind(params[0]), _writable_group(params[1])
+        kind, group = _kind(params[0], self.parent_accounts), _writable_group(params[1])
         record = self._state.records[kind].get(_record_id(req, params[2]))
         name, value = unquote(params[3]), _json_body(req)
         if record is None:
@@ -691,11 +768,11 @@ class Emulator:
 
     def _settings(self, req: _Request, params: tuple[str, ...]) -> _Response:
         body = _json_body(req)
-        allowed = {"unknown_field", "bare_errors", "aggregation_row_cap", *KNOBS}
+        allowed = {"unknown_field", "bare_errors", "aggregation_row_cap", "parent_accounts", *KNOBS}
         if not isinstance(body, dict) or not set(body) <= allowed:
             raise _bad(
                 "settings must be an object with optional unknown_field, bare_errors, aggregation_row_cap, "
-                + ", ".join(KNOBS)
+                "parent_accounts, " + ", ".join(KNOBS)
             )
         cap = body.get("aggregation_row_cap", self.aggregation_row_cap)
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
@@ -705,6 +782,10 @@ class Emulator:
         except ValueError as exc:
             raise _bad(str(exc)) from None
         self.aggregation_row_cap = cap
+        if "parent_accounts" in body:
+            if not isinstance(body["parent_accounts"], bool):
+                raise _bad("parent_accounts must be true or false")
+            self.parent_accounts = body["parent_accounts"]
         if "bare_errors" in body:
             if not isinstance(body["bare_errors"], bool):
                 raise _bad("bare_errors must be true or false")
@@ -742,9 +823,11 @@ _ROUTES: list[tuple[str, re.Pattern[str], _RouteFn]] = [
     ("PUT", re.compile(_VALUE_PATH), Emulator._put_value),
     ("GET", re.compile(rf"/api/v1/(visitor|account)/{_SEG}"), Emulator._get_record),
     ("POST", re.compile("/api/v1/aggregation"), Emulator._aggregate),
+    ("PATCH", _SEGMENT_PATH, Emulator._patch_segment),
     ("POST", re.compile("/data/track"), Emulator._track),
     ("GET", re.compile("/_emulator/requests"), Emulator._list_requests),
     ("GET", re.compile("/_emulator/events"), Emulator._list_events),
+    ("GET", re.compile("/_emulator/segments"), Emulator._list_segments),
     ("POST", re.compile("/_emulator/seed"), Emulator._seed_endpoint),
     ("POST", re.compile("/_emulator/reset"), Emulator._reset),
     ("POST", re.compile("/_emulator/settings"), Emulator._settings),

@@ -1,7 +1,7 @@
 """Fault injection for the emulator: the failures a Pendo client must survive, each a documented knob.
 
 A fault rule matches requests by path prefix (and method) and either answers in Pendo's place
-(`status`: 429 with or without Retry-After, 408, 5xx with an HTML body, or with `echo` the request itself,
+(`status`: 429 with or without Retry-After, 408, 409 "Operation in progress", 5xx with an HTML body, or with `echo` the request itself,
 headers and all, as a misconfigured proxy might), delays the answer (`delay`),
 drops the connection before or after the request is applied (`drop`), or applies the request and then
 mangles the 200 answer (`corrupt`: empty, truncated, non_json, bad_counts). `times` limits a rule to the
@@ -24,6 +24,7 @@ from typing import Any
 STATUS_BODIES = {
     429: b"Too Many Requests",
     408: b"Request Timeout",
+    409: b"Operation in progress",  # a segment PATCH while an earlier one of the same segment runs
     500: b"<html><body><h1>500 Internal Server Error</h1></body></html>",
     502: b"<html><body><h1>502 Bad Gateway</h1></body></html>",
     503: b"<html><head><title>503 Service Unavailable</title></head><body>WAF says no</body></html>",

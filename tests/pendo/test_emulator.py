@@ -214,7 +214,7 @@ def test_non_json_bulk_body_is_400(emu: Emulator) -> None:
 
 def test_unknown_kind_and_unwritable_group_are_400(emu: Emulator) -> None:
     rows = [{"visitorId": "u1", "values": {}}]
-    assert bulk(emu, "parentAccount", "custom", rows).status_code == 400
+    assert bulk(emu, "user", "custom", rows).status_code == 400
     response = bulk(emu, "visitor", "salesforce", rows)
     assert response.status_code == 400
     assert response.text == "group not writable"

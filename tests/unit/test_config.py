@@ -217,7 +217,7 @@ def test_an_object_in_the_wrong_case_and_a_yaml_boolean_get_a_hint() -> None:
     found = problems_of(node("v", {**VISITOR, "object": "Visitor"}))
     assert found == [
         "v: meta.pendo.object: unknown object 'Visitor'. Fix: did you mean `object: visitor`? (lowercase) "
-        "set `object:` to one of visitor, account, event"
+        "set `object:` to one of visitor, account, event, parent_account, segment"
     ]
     (found,) = problems_of(node("v", {**VISITOR, "missing": True}))  # YAML's reading of `missing: yes`
     assert "unknown value True (YAML reads an unquoted yes/no/on/off/true/false as a boolean)" in found

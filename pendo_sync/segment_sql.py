@@ -1,0 +1,56 @@
+"""SQL of a segment model's diff against state, rendered for one warehouse dialect.
+
+Pure, like state_sql.py. A segment's state rows live in the state table under the group `segment`, one per
+visitor pendo-dbt sent to the segment: `row_hash` holds the segment id once Pendo acknowledged the add,
+and PENDING + the segment id from just before an add is sent until it is acknowledged. So a visitor whose
+add may have reached Pendo (killed, answer lost) is still removed when it leaves the model.
+"""
+
+from __future__ import annotations
+
+from pendo_sync.json_sql import literal
+from pendo_sync.state_sql import KEY, STATE, Dialect
+
+GROUP = "segment"
+PENDING = "pending:"
+
+
+def segment_diff(
+    relation: str, schema: str, model_id: str, visitor_column: str, segment_id: str, d: Dialect
+) -> str:
+    """(visitor id, 'add' | 'remove'): model visitors not acknowledged in the segment, then visitors
+    state holds for it (acknowledged or pending) that the model no longer holds. NULL ids are left out
+    (see null_count)."""
+    state, key = f"{schema}.{d.quote(STATE)}", d.text(d.quote(visitor_column))
+    mine = f"s.model_id = {literal(model_id)} and s.pendo_group = {literal(GROUP)}"
+    held = f"s.row_hash in ({literal(segment_id)}, {literal(PENDING + segment_id)})"
+    return (
+        f"select m.{KEY}, 'add' as op from (select distinct {key} as {KEY} from {relation} "
+        f"where {d.quote(visitor_column)} is not null) m\n"
+        f"where not exists (select 1 from {state} s where {mine} and s.row_hash = {literal(segment_id)} "
+        f"and s.record_key = m.{KEY})\n"
+        f"union all\n"
+        f"select distinct s.record_key, 'remove' as op from {state} s where {mine} and {held}\n"
+        f"and not exists (select 1 from {relation} r where {d.text(f'r.{d.quote(visitor_column)}')} = s.record_key)"
+    )
+
+
+def null_count(relation: str, visitor_column: str, d: Dialect) -> str:
+    return f"select count(*) from {relation} where {d.quote(visitor_column)} is null"
+
+
+def other_segments(schema: str, model_id: str, segment_id: str, d: Dialect) -> str:
+    """State rows of this model for another segment id: left from before its segment_id changed."""
+    return (
+        f"select count(*) from {schema}.{d.quote(STATE)} where model_id = {literal(model_id)} "
+        f"and pendo_group = {literal(GROUP)} and row_hash not in "
+        f"({literal(segment_id)}, {literal(PENDING + segment_id)})"
+    )
+
+
+def forget_other_segments(schema: str, model_id: str, segment_id: str, d: Dialect) -> str:
+    return (
+        f"delete from {schema}.{d.quote(STATE)} where model_id = {literal(model_id)} "
+        f"and pendo_group = {literal(GROUP)} and row_hash not in "
+        f"({literal(segment_id)}, {literal(PENDING + segment_id)})"
+    )
