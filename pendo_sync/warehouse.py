@@ -78,12 +78,15 @@ class Warehouse:
         # live as long as this object (project, profile, adapter, macros), so they are frozen as soon as they
         # exist: then no collection walks them again, neither while rows stream (those walks were 8 of the
         # 29 s of CPU of a million-row sync) nor the first one after the load (0.1 s, and it found nothing
-        # to free: docs/performance.md).
+        # to free: docs/performance.md). Only when nothing is frozen yet: `close` unfreezes everything, and
+        # must not thaw what a host process (an orchestrator's worker, via the Python API) froze itself.
         collecting = gc.isenabled()
+        self._freeze = gc.get_freeze_count() == 0
         gc.disable()
         try:
             self._adapter, config = _open_adapter(target)
-            gc.freeze()
+            if self._freeze:
+                gc.freeze()
         finally:
             if collecting:
                 gc.enable()
@@ -106,7 +109,8 @@ class Warehouse:
         from dbt.adapters.factory import reset_adapters
 
         reset_adapters()
-        gc.unfreeze()  # what was frozen may be garbage now (a process can open a warehouse more than once)
+        if self._freeze:  # what was frozen may be garbage now (a process can open a warehouse more than once)
+            gc.unfreeze()
 
     def __enter__(self) -> Warehouse:
         return self

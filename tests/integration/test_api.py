@@ -103,3 +103,15 @@ def test_the_orchestrator_example_in_the_docs_builds_and_syncs(project: Project,
         again = build_and_sync(str(project.path), project.target, MODELS, str(project.path))
     assert result.totals()["updated"] == 14 and again.totals()["changed"] == 0
     assert Path(project.path / "target" / "run_results.json").exists()  # dbt build ran first
+
+
+def test_what_the_host_process_froze_stays_frozen(project: Project, emulator: Emulator) -> None:
+    """A worker that froze its objects (gc.freeze, e.g. before forking) finds them frozen after a sync."""
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with environ(project.pendo_env(emulator)):
+            assert api(project, []).sync(MODELS).success
+        assert 0 < gc.get_freeze_count() <= frozen  # none thawed, none of dbt's added
+    finally:
+        gc.unfreeze()
