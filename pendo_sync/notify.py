@@ -10,8 +10,11 @@ host. A notification that cannot be delivered is a warning: the sync's outcome i
 
 from __future__ import annotations
 
+import http.client
 import json
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -113,17 +116,19 @@ def _masked(value: Any, secrets: Sequence[str]) -> Any:
 
 def post(url: str, message: Mapping[str, Any], timeout: float = TIMEOUT) -> str | None:
     """Post the message once; None when the receiver took it (2xx), otherwise a warning that names
-    only the webhook's host."""
-    import urllib3
-
-    body = json.dumps(message).encode()
+    only the webhook's host. urllib's opener goes through HTTPS_PROXY/NO_PROXY, as the Pendo client does."""
+    request = urllib.request.Request(
+        url, data=json.dumps(message).encode(), headers={"Content-Type": "application/json"}, method="POST"
+    )
     try:
-        with urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(total=timeout)) as http:
-            response = http.request(
-                "POST", url, body=body, headers={"Content-Type": "application/json"}, redirect=False
-            )
-    except urllib3.exceptions.HTTPError as exc:
-        return f"Could not notify {host(url)}: {type(exc).__name__} (the sync's outcome is unchanged)"
-    if not 200 <= response.status < 300:
-        return f"Could not notify {host(url)}: HTTP {response.status} (the sync's outcome is unchanged)"
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = int(response.status)
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        reason = getattr(exc, "reason", None)
+        why = type(reason).__name__ if isinstance(reason, BaseException) else type(exc).__name__
+        return f"Could not notify {host(url)}: {why} (the sync's outcome is unchanged)"
+    if not 200 <= status < 300:
+        return f"Could not notify {host(url)}: HTTP {status} (the sync's outcome is unchanged)"
     return None
