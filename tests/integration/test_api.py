@@ -6,14 +6,16 @@ from __future__ import annotations
 import gc
 import logging
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from pendo_sync import ConfigError, PendoError, PendoSync, RunFailed, SyncResult
+from pendo_sync import ConfigError, LockError, PendoError, PendoSync, RunFailed, SyncResult
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
-from tests.integration.harness import REPO, Project, environ
+from tests.integration.harness import REPO, Project, environ, metadata_posts
 
 MODELS = ["pendo_visitors", "pendo_accounts"]
 
@@ -115,3 +117,32 @@ def test_what_the_host_process_froze_stays_frozen(project: Project, emulator: Em
         assert 0 < gc.get_freeze_count() <= frozen  # none thawed, none of dbt's added
     finally:
         gc.unfreeze()
+
+
+def test_a_locked_duckdb_file_raises_lock_error_and_sends_nothing(
+    project: Project, emulator: Emulator
+) -> None:
+    if project.target != "duckdb":
+        pytest.skip("the DuckDB file lock; PostgreSQL's advisory lock is tested through the CLI")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_FILE, project.env["PENDO_SYNC_TEST_DUCKDB"]],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+        with environ(project.pendo_env(emulator)), pytest.raises(LockError) as caught:
+            api(project, []).sync(MODELS)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert caught.value.exit_code == 3 and "DuckDB" in str(caught.value)
+    assert metadata_posts(emulator) == []
+
+
+HOLD_FILE = """
+import sys, time, duckdb
+connection = duckdb.connect(sys.argv[1])
+print("open", flush=True)
+time.sleep(60)
+"""
