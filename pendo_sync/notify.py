@@ -10,11 +10,8 @@ host. A notification that cannot be delivered is a warning: the sync's outcome i
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
@@ -116,7 +113,12 @@ def _masked(value: Any, secrets: Sequence[str]) -> Any:
 
 def post(url: str, message: Mapping[str, Any], timeout: float = TIMEOUT) -> str | None:
     """Post the message once; None when the receiver took it (2xx), otherwise a warning that names
-    only the webhook's host. urllib's opener goes through HTTPS_PROXY/NO_PROXY, as the Pendo client does."""
+    only the webhook's host. urllib's opener goes through HTTPS_PROXY/NO_PROXY, as the Pendo client does
+    (imported here: `import pendo_sync` stays cheap)."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(
         url, data=json.dumps(message).encode(), headers={"Content-Type": "application/json"}, method="POST"
     )
