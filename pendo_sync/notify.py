@@ -60,8 +60,8 @@ def secrets_of(env: Mapping[str, str], urls: Iterable[str]) -> list[str]:
 
 
 def build_message(outcome: RunOutcome, secrets: Sequence[str] = ()) -> dict[str, Any]:
-    """The JSON body: `text` for people (headline, the failing models and their first reasons), and
-    `command`, `status`, `exit_code`, `target`, `run_id`, `totals`, `models` for machines."""
+    """The JSON body: `text` for people (headline, the failing models and their first reasons; escaped
+    for Slack's markup), and `command`, `status`, `exit_code`, `target`, `run_id`, `totals`, `models` for machines."""
     lines = [outcome.headline()]
     if outcome.message:
         lines.append(outcome.message)
@@ -86,7 +86,7 @@ def build_message(outcome: RunOutcome, secrets: Sequence[str] = ()) -> dict[str,
         for m in outcome.models
     ]
     message = {
-        "text": "\n".join(lines),
+        "text": _slack_escaped("\n".join(lines)),
         "command": outcome.command,
         "status": outcome.state,
         "exit_code": outcome.exit_code,
@@ -97,6 +97,11 @@ def build_message(outcome: RunOutcome, secrets: Sequence[str] = ()) -> dict[str,
     }
     masked: dict[str, Any] = _masked(message, secrets)
     return masked
+
+
+def _slack_escaped(text: str) -> str:
+    """Slack reads `<...>` in text as a link or mention: &, < and > are escaped as it documents."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _masked(value: Any, secrets: Sequence[str]) -> Any:

@@ -125,3 +125,15 @@ def test_annotations_error_for_error_models_warning_for_warn_models_escaped() ->
     crossed = RunOutcome.finished(report, judge(report.totals(), 0, RejectLimit()))
     commands = workflow_commands(crossed)  # no ERROR model: the run itself is the error
     assert commands[-1].startswith("::error title=pendo-dbt sync failed::3 rejected or failed rows")
+
+
+def test_slack_markup_in_a_reason_is_escaped_in_the_text_only() -> None:
+    report = RunReport(run_id="r", command="sync", target="dev", adapter="duckdb")
+    model = ModelResult("m", "visitor", changed=1, sent=1, rejected=1)
+    model.problems.append(RowProblem("u1", "agent", "rejected", "<!channel> & <https://x|y>"))
+    model.settle()
+    report.models.append(model)
+    message = build_message(RunOutcome.finished(report, judge(report.totals(), 0, RejectLimit())))
+    assert "1 rows: &lt;!channel&gt; &amp; &lt;https://x|y&gt;" in message["text"]
+    assert "<" not in message["text"]
+    assert message["models"][0]["reasons"] == {"<!channel> & <https://x|y>": 1}
