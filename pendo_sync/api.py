@@ -170,6 +170,10 @@ class PendoSync:
         from pendo_sync.sync import run_sync
 
         limit = _limit(fail_on_rejected)
+        _within(batch_size=(batch_size, 1, 100_000), batch_bytes=(batch_bytes, 1, 2**30))
+        _within(
+            max_rps=(max_rps, 1, 10_000), timeout=(timeout, 1, 3600), retry_budget=(retry_budget, 0, 86_400)
+        )
         urls = notify.webhooks(notify_urls, os.environ)
         if notify_on not in notify.WHEN:
             raise ConfigError([f"notify_on {notify_on!r} is not one of {', '.join(notify.WHEN)}"])
@@ -218,6 +222,7 @@ class PendoSync:
         from pendo_sync.plan import run_plan
 
         limit = _limit(fail_on_rejected)
+        _within(batch_size=(batch_size, 1, 100_000), samples=(samples, 0, 100))
         options = self._options(
             select, exclude, batch_size=batch_size, full_refresh=full_refresh, allow_stale=allow_stale
         )
@@ -324,3 +329,14 @@ def _threads(value: Threads) -> int | None:
     if not 1 <= count <= 64:
         raise ConfigError([f"threads {value!r} is not 'auto' or a whole number from 1 to 64"])
     return count
+
+
+def _within(**values: tuple[float, float, float]) -> None:
+    """The ranges the CLI's flags accept (click checks them there): name=(value, lowest, highest)."""
+    wrong = [
+        f"{name} {value!r} is not from {low:g} to {high:g}"
+        for name, (value, low, high) in values.items()
+        if not low <= value <= high
+    ]
+    if wrong:
+        raise ConfigError(wrong)

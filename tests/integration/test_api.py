@@ -83,16 +83,6 @@ def test_rejected_rows_fail_the_result_and_raise_on_failure_raises_run_failed(
     assert caught.value.result is strict and caught.value.exit_code == 1
 
 
-def test_bad_arguments_are_configuration_errors() -> None:
-    pendo = PendoSync(".")
-    with pytest.raises(ConfigError, match="list of dbt selectors"):
-        pendo.sync("pendo_visitors")
-    with pytest.raises(ConfigError, match="threads"):
-        pendo.sync(threads=0)
-    with pytest.raises(ConfigError, match="fail_on_rejected"):
-        pendo.sync(fail_on_rejected="lots")
-
-
 def test_the_orchestrator_example_in_the_docs_builds_and_syncs(project: Project, emulator: Emulator) -> None:
     text = (REPO / "docs" / "orchestrators.md").read_text()
     [code] = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def build_and_sync" in b]
