@@ -130,6 +130,24 @@ def test_a_locked_duckdb_file_raises_lock_error_and_sends_nothing(
     assert metadata_posts(emulator) == []
 
 
+def test_after_a_sync_the_process_no_longer_holds_the_duckdb_file(
+    project: Project, emulator: Emulator
+) -> None:
+    """An orchestrator's worker syncs in-process: the next `dbt build` or sync of another process
+    must find the DuckDB file free."""
+    if project.target != "duckdb":
+        pytest.skip("DuckDB's one writing process")
+    with environ(project.pendo_env(emulator)):
+        assert api(project, []).sync(MODELS).success
+    other = subprocess.run(
+        [sys.executable, "-c", OPEN_FILE, project.env["PENDO_SYNC_TEST_DUCKDB"]],
+        capture_output=True,
+        text=True,
+    )
+    assert other.returncode == 0, other.stderr
+
+
+OPEN_FILE = "import sys, duckdb; duckdb.connect(sys.argv[1]).close()"
 HOLD_FILE = """
 import sys, time, duckdb
 connection = duckdb.connect(sys.argv[1])
