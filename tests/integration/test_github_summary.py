@@ -26,10 +26,10 @@ def test_each_sync_appends_its_table_and_annotates_failing_models(
     assert passed.exit_code == 0, passed.output
 
     text = summary.read_text()
-    assert text.startswith("# Earlier step\n### pendo-dbt sync on target 'duckdb' failed (exit 1)")
+    assert text.startswith(f"# Earlier step\n### pendo-dbt sync on target '{project.target}' failed (exit 1)")
     assert "| pendo_accounts | account | ❌ error | 4 | 4 | 0 | 0 | 4 | 0 |" in text
     assert "| pendo_visitors | visitor | ⏭️ skipped | 0 | 0 | 0 | 0 | 0 | 0 |" in text
-    assert "### pendo-dbt sync on target 'duckdb' passed (exit 0)" in text
+    assert f"### pendo-dbt sync on target '{project.target}' passed (exit 0)" in text
     assert "| pendo_visitors | visitor | ✅ ok | 10 | 10 | 10 | 0 | 0 | 0 |" in text
     errors = [line for line in failed.output.splitlines() if line.startswith("::error ")]
     assert len(errors) == 1 and errors[0].startswith("::error title=pendo-dbt sync%3A pendo_accounts::")

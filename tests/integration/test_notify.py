@@ -69,7 +69,7 @@ def test_a_failed_run_posts_its_models_counts_reasons_and_run_id(
     [post] = receiver.posts
     assert post["path"] == f"/services/{TOKEN}"
     message = post["json"]
-    assert message["status"] == "failed" and message["exit_code"] == 1 and message["target"] == "duckdb"
+    assert message["status"] == "failed" and message["exit_code"] == 1 and message["target"] == project.target
     assert message["run_id"] == project.results()["run_id"]
     assert [(m["model"], m["status"]) for m in message["models"]] == [
         ("pendo_accounts", "error"),
@@ -91,7 +91,9 @@ def test_a_passing_run_posts_only_with_notify_on_always_to_every_url_of_the_envi
     assert [p["path"] for p in receiver.posts] == [f"/services/{TOKEN}", f"/services/{TOKEN}/second"]
     message = receiver.posts[0]["json"]
     assert message["status"] == "passed" and message["totals"]["changed"] == 0
-    assert message["text"].startswith("pendo-dbt sync on target 'duckdb' passed (exit 0): 2 models")
+    assert message["text"].startswith(
+        f"pendo-dbt sync on target '{project.target}' passed (exit 0): 2 models"
+    )
 
 
 def test_a_receiver_that_fails_or_is_gone_is_a_warning_and_the_exit_code_stays_the_syncs(
