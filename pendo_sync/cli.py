@@ -4,6 +4,9 @@ Exit codes: 0 every sent row acknowledged (rows Pendo reports missing are report
 no more rejected/failed rows than --fail-on-rejected allows; 1 more rows failed or were rejected, a
 model is ERROR (not synced, or rows failed and none acknowledged), or the run stopped; 2 configuration
 or usage error (nothing sent); 3 another run holds the lock; 130 interrupted (Ctrl-C).
+
+The commands are a layer over the Python API (api.PendoSync): they turn flags into its arguments, its
+lines into output, its results and errors into exit codes. A new command adds its method there.
 """
 
 from __future__ import annotations
@@ -14,19 +17,20 @@ import functools
 import gc
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from pendo_sync.api import PendoSync
 from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
 from pendo_sync.config import BATCH_BYTES, BATCH_SIZE
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
 from pendo_sync.report import plural
 from pendo_sync.selection import Selection
-from pendo_sync.thresholds import RejectLimit, judge
+from pendo_sync.thresholds import RejectLimit
 from pendo_sync.warehouse import DbtTarget
 
 if TYPE_CHECKING:
@@ -220,7 +224,7 @@ def _skip_final_collection() -> None:
     """At exit, CPython's last collection tears down the cycles of everything dbt loaded (adapter, project,
     or a whole `dbt ls` parse) one by one: ~0.4-0.5 s of every run, a fifth of an incremental sync's, to
     free memory the OS takes back anyway. Frozen at exit, they are skipped. Exit handlers still run first
-    (the warehouse is closed before them; dbt-duckdb's closes DuckDB) and output is still flushed; only
+    (the warehouse, and with it DuckDB, is closed before them) and output is still flushed; only
     finalizers of cyclic garbage left at exit do not run, which CPython never promised anyway."""
     atexit.register(gc.freeze)
 
@@ -277,6 +281,21 @@ def _skip_final_collection() -> None:
     help="Stop the run when Pendo has given no usable answer for this many seconds.",
 )
 @fail_on_rejected
+@click.option(
+    "--notify",
+    "notify_urls",
+    multiple=True,
+    metavar="URL",
+    help="Webhook (Slack-compatible) to post the run to when it fails; repeatable. Default: "
+    "PENDO_SYNC_NOTIFY (URLs separated by spaces or commas).",
+)
+@click.option(
+    "--notify-on",
+    type=click.Choice(("failure", "always")),
+    default="failure",
+    show_default=True,
+    help="failure: a run that exits non-zero; always: every run.",
+)
 @handle_errors
 def sync(
     dbt: SyncOptions,
@@ -291,22 +310,12 @@ def sync(
     retry_budget: float,
     allow_stale: bool,
     fail_on_rejected: RejectLimit,
+    notify_urls: tuple[str, ...],
+    notify_on: str,
 ) -> None:
     """Send what changed in the tagged models since the last successful sync."""
-    from pendo_sync.pendo.client import ClientOptions
     from pendo_sync.progress import Progress
-    from pendo_sync.sync import run_sync
 
-    options = dataclasses.replace(
-        dbt,
-        pendo_url=pendo_url,
-        region=region,
-        client=ClientOptions(threads=threads, timeout=timeout, max_rps=max_rps, retry_budget=retry_budget),
-        batch_size=batch_size,
-        batch_bytes=batch_bytes,
-        full_refresh=full_refresh,
-        allow_stale=allow_stale,
-    )
     console = _console()
     progress = Progress(sys.stderr if console.log_format == "text" else None)
 
@@ -314,8 +323,23 @@ def sync(
         progress.clear()
         console.info(line)
 
-    report = run_sync(options, emit, progress)
-    _exit(report.totals(), [m.status for m in report.models], fail_on_rejected, console)
+    result = _api(dbt, pendo_url, region, emit).sync(
+        dbt.selection.select,
+        dbt.selection.exclude,
+        full_refresh=full_refresh,
+        threads=threads,
+        batch_size=batch_size,
+        batch_bytes=batch_bytes,
+        max_rps=max_rps,
+        timeout=timeout,
+        retry_budget=retry_budget,
+        allow_stale=allow_stale,
+        fail_on_rejected=fail_on_rejected,
+        notify_urls=notify_urls,
+        notify_on=notify_on,
+        progress=progress,
+    )
+    sys.exit(result.exit_code)
 
 
 @main.command()
@@ -351,27 +375,40 @@ def plan(
     fail_on_rejected: RejectLimit,
 ) -> None:
     """Dry run: what sync would send now, per model, group and field. Sends and writes nothing."""
-    from pendo_sync.plan import run_plan
-
-    options = dataclasses.replace(
-        dbt,
-        pendo_url=pendo_url,
-        region=region,
+    console = _console()
+    result = _api(dbt, pendo_url, region, console.info, console.record).plan(
+        dbt.selection.select,
+        dbt.selection.exclude,
         batch_size=batch_size,
         full_refresh=full_refresh,
+        samples=samples,
         allow_stale=allow_stale,
+        fail_on_rejected=fail_on_rejected,
     )
+    sys.exit(result.exit_code)
+
+
+def _api(
+    dbt: SyncOptions,
+    pendo_url: str | None = None,
+    region: str | None = None,
+    emit: Callable[[str], None] | None = None,
+    record: Callable[[Sequence[str], Mapping[str, Any]], None] | None = None,
+) -> PendoSync:
+    """The Python API for dbt's flags as given: every command that runs one is a layer over it."""
     console = _console()
-    report = run_plan(options, console.info, console.record, samples=samples)
-    _exit(report.totals(), [m.status for m in report.models], fail_on_rejected, console)
-
-
-def _exit(totals: dict[str, int], statuses: list[str], limit: RejectLimit, console: Console) -> None:
-    """Exit with the code a run's rows and models call for (see thresholds.judge)."""
-    verdict = judge(totals, statuses.count("error"), limit)
-    if verdict.message:
-        console.info(verdict.message)
-    sys.exit(verdict.exit_code)
+    return PendoSync(
+        dbt.target.project_dir,
+        profiles_dir=dbt.target.profiles_dir,
+        target=dbt.target.target,
+        profile=dbt.target.profile,
+        vars=dbt.target.vars,
+        target_path=dbt.target_path,
+        pendo_url=pendo_url,
+        region=region,
+        emit=emit or console.info,
+        record=record or console.record,
+    )
 
 
 @main.command()
@@ -381,26 +418,7 @@ def _exit(totals: dict[str, int], statuses: list[str], limit: RejectLimit, conso
 def validate(dbt: SyncOptions) -> None:
     """Check every meta.pendo mapping; with PENDO_INTEGRATION_KEY set, also check the
     mapped fields against Pendo's schema (read only). Never touches the warehouse."""
-    from pendo_sync.selection import NOTHING_TAGGED
-    from pendo_sync.sync import check_pendo_schema, load_config
-
-    _, parsed = load_config(dbt)
-    console = _console()
-    for warning in parsed.warnings:
-        console.info(f"[WARNING] {warning}")
-    if not os.environ.get("PENDO_INTEGRATION_KEY"):
-        parsed.check()
-    if not parsed.specs and not parsed.problems:
-        console.info(NOTHING_TAGGED)
-        return
-    checked = ""
-    if os.environ.get("PENDO_INTEGRATION_KEY"):
-        for warning in check_pendo_schema(dbt, parsed):
-            console.info(f"[WARNING] {warning}")
-        checked = " Mapped fields exist in Pendo (or will be created: create_agent_fields)."
-    else:
-        checked = " (Set PENDO_INTEGRATION_KEY to also check the fields against Pendo.)"
-    console.info(f"OK: {plural(len(parsed.specs), 'tagged model')}, no configuration problems.{checked}")
+    _api(dbt).validate(dbt.selection.select, dbt.selection.exclude)
 
 
 @main.command()
@@ -409,10 +427,7 @@ def validate(dbt: SyncOptions) -> None:
 @handle_errors
 def status(dbt: SyncOptions) -> None:
     """Per tagged model: rows synced, last run, rows pending (from the warehouse state; Pendo untouched)."""
-    from pendo_sync.status import run_status
-
-    console = _console()
-    run_status(dbt, console.info, console.record)
+    _api(dbt).status(dbt.selection.select, dbt.selection.exclude)
 
 
 @main.command()

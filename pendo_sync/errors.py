@@ -6,9 +6,11 @@
     ├── WarehouseError              the warehouse refused a query or a model is not built
     │   └── LockError               another pendo-dbt run holds the state lock (exit 3)
     ├── UnknownSegmentError         Pendo has no segment of a segment model's segment_id (that model only)
-    └── PendoError                  Pendo could not be used for the whole run
-        ├── PendoAuthError          the key was refused (403/401): wrong key or wrong region
-        └── PendoUnavailable        no usable answer for longer than the retry budget (pendo/pacing.py)
+    ├── PendoError                  Pendo could not be used for the whole run
+    │   ├── PendoAuthError          the key was refused (403/401): wrong key or wrong region
+    │   └── PendoUnavailable        no usable answer for longer than the retry budget (pendo/pacing.py)
+    └── RunFailed                   the run finished, but its models or rows fail it (exit 1); raised
+                                    only when the Python API is asked to (SyncResult.raise_on_failure)
 
 Messages never contain a secret: they are built from names and counts, never from header values.
 """
@@ -75,3 +77,12 @@ class PendoError(PendoSyncError):
 
 class PendoAuthError(PendoError):
     pass
+
+
+class RunFailed(PendoSyncError):
+    """A finished run that the CLI would exit 1 for, as an exception for orchestrators that fail a task
+    on one; `result` holds the run's figures."""
+
+    def __init__(self, message: str, result: object) -> None:
+        super().__init__(message)
+        self.result = result

@@ -63,6 +63,20 @@ class ModelResult:
     def ok(self) -> bool:
         return self.status not in ("error", "skipped") and self.failed == 0 and self.rejected == 0
 
+    def failures_by_reason(self) -> dict[str, int]:
+        """Rows rejected or failed, by reason, most common first: what an alert or a CI summary shows.
+        A row is one id (its groups' problems are one row); every row without an id is one."""
+        rows = {
+            (p.id, p.reason) for p in self.problems if p.outcome in (REJECTED, FAILED) and p.id is not None
+        }
+        counts: dict[str, int] = {}
+        for _, reason in rows:
+            counts[reason] = counts.get(reason, 0) + 1
+        for p in self.problems:
+            if p.outcome in (REJECTED, FAILED) and p.id is None:
+                counts[p.reason] = counts.get(p.reason, 0) + 1
+        return dict(sorted(counts.items(), key=lambda item: -item[1]))
+
     def settle(self) -> None:
         """The status its rows call for, once the model is done (an error already set stays)."""
         if self.status == "ok":

@@ -77,8 +77,15 @@ def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
     return project.manifest, ParsedConfig(parsed.specs, warnings, parsed.problems)
 
 
-def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None) -> RunReport:
-    """`progress` draws while a model sends (see progress.py); `emit` must erase it before printing."""
+def run_sync(
+    options: SyncOptions,
+    emit: Emit,
+    progress: Progress | None = None,
+    started: Callable[[RunReport], None] | None = None,
+) -> RunReport:
+    """`progress` draws while a model sends (see progress.py); `emit` must erase it before printing.
+    `started` gets the report as soon as it exists: it fills as models finish, so a caller still has the
+    models of a run that stops with an error (to alert on them, see api.py)."""
     manifest, parsed = load_config(options)
     settings = settings_from_env(base_url=options.pendo_url, region=options.region)
     if any(isinstance(s, EventSpec) for s in parsed.specs) and not settings.track_secret:
@@ -98,6 +105,8 @@ def run_sync(options: SyncOptions, emit: Emit, progress: Progress | None = None)
             adapter=warehouse.adapter_type,
             warnings=list(parsed.warnings),
         )
+        if started is not None:
+            started(report)
         if not parsed.specs and not parsed.problems:
             emit(NOTHING_TAGGED)
             return report

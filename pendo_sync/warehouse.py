@@ -93,6 +93,12 @@ class Warehouse:
                 self._run_alone(f"set memory_limit = '{_SPILL_HEADROOM_MIB}MiB'")  # for the checkpoint
         with contextlib.suppress(Exception):
             self._adapter.cleanup_connections()
+        if self.adapter_type == "duckdb":
+            # dbt-duckdb keeps the database open in a process-wide environment after its connections
+            # close: a process running syncs through the Python API would hold the file's write lock
+            # until it exits, and the next `dbt build` or sync of another process would be locked out.
+            with contextlib.suppress(Exception):
+                type(self._adapter.connections).env().close()
         from dbt.adapters.factory import reset_adapters
 
         reset_adapters()

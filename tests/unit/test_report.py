@@ -80,3 +80,22 @@ def test_the_summary_counts_models_by_status() -> None:
     line = summary_line(report)
     assert line.startswith("Done. MODELS=4 OK=1 WARN=1 ERROR=1 SKIP=1 SENT=9 UPDATED=6")
     assert model_line(4, 4, report.models[3]).endswith("[SKIP]")
+
+
+def test_failures_by_reason_count_rows_not_groups_most_common_first() -> None:
+    result = ModelResult("m", "visitor")
+    result.problems += [
+        RowProblem("u1", "agent", "rejected", "bad seats"),
+        RowProblem("u1", "custom", "rejected", "bad seats"),  # one row, two groups
+        RowProblem("u2", "custom", "rejected", "bad email"),
+        RowProblem("u3", "custom", "failed", "bad seats"),
+        RowProblem(None, "*", "rejected", "id is null"),
+        RowProblem(None, "*", "rejected", "id is null"),
+        RowProblem(None, "*", "rejected", "id is null"),
+        RowProblem("u4", "custom", "missing", "not found in Pendo"),  # missing is not a failure
+    ]
+    assert list(result.failures_by_reason().items()) == [
+        ("id is null", 3),
+        ("bad seats", 2),
+        ("bad email", 1),
+    ]
