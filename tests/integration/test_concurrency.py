@@ -6,11 +6,14 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
 from tests.integration.harness import Project
 
 
+@pytest.mark.slow
 def test_a_second_sync_waits_for_no_one_and_says_why(project: Project, emulator: Emulator) -> None:
     emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 3.0}]))
     env = project.process_env(emulator)
