@@ -163,6 +163,16 @@ def create_pg_database(name: str, template: str = "") -> None:
     )
 
 
+def rename_pg_database(name: str, new_name: str) -> None:
+    _pg_admin(
+        (
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+            [name],
+        ),
+        (f'alter database "{name}" rename to "{new_name}"', []),
+    )
+
+
 def drop_pg_database(name: str) -> None:
     _pg_admin((f'drop database if exists "{name}" with (force)', []))
 
