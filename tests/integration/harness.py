@@ -125,15 +125,6 @@ def target_env(path: Path, target: str, name: str, database: str = "") -> dict[s
     return {**env, "PENDO_SYNC_TEST_PG_DB": database} if database else env
 
 
-def drop_pg_schemas(prefix: str) -> None:
-    import psycopg2
-
-    with psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test") as conn, conn.cursor() as cur:
-        cur.execute("select nspname from pg_namespace where nspname like %s", [prefix + "%"])
-        for (schema,) in cur.fetchall():
-            cur.execute(f'drop schema "{schema}" cascade')
-
-
 def _pg_admin(*statements: tuple[str, list[str]]) -> None:
     """Statements that cannot run in a transaction (CREATE/DROP DATABASE), from the `test` database."""
     import psycopg2

@@ -15,7 +15,9 @@ from tests.integration.harness import Project
 
 @pytest.mark.slow
 def test_a_second_sync_waits_for_no_one_and_says_why(project: Project, emulator: Emulator) -> None:
-    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 3.0}]))
+    # The first run's metadata request is held long enough for the second run to start and stop even on a
+    # loaded machine (it needs no answer from Pendo): a race this test cannot lose in practice.
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 20.0, "times": 1}]))
     env = project.process_env(emulator)
     first = subprocess.Popen(
         [sys.executable, "-m", "pendo_sync", "sync", *project.flags, "-s", "pendo_visitors"],
