@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pendo_sync.errors import ManifestError
+from pendo_sync.package_version import PACKAGE, VERSION_MACRO, macro_version
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Manifest:
     adapter_type: str
     models: tuple[ModelNode, ...]
     project_name: str = ""  # the root project: its models are ref()'d by name alone
+    # The installed pendo_sync dbt package's version (package_version.py): None when it is not installed,
+    # "" when it predates its version() macro.
+    package_version: str | None = None
 
     def tagged(self) -> list[ModelNode]:
         return [m for m in self.models if m.pendo is not None]
@@ -52,7 +56,14 @@ def parse_manifest(raw: Any, source: str = "manifest.json") -> Manifest:
         adapter_type=adapter_type,
         models=tuple(sorted(models, key=lambda m: m.unique_id)),
         project_name=str(metadata.get("project_name") or ""),
+        package_version=_package_version(_mapping(raw.get("macros"))),
     )
+
+
+def _package_version(macros: dict[str, Any]) -> str | None:
+    if not any(_mapping(m).get("package_name") == PACKAGE for m in macros.values()):
+        return None
+    return macro_version(str(_mapping(macros.get(VERSION_MACRO)).get("macro_sql") or ""))
 
 
 def _model_node(unique_id: str, node: dict[str, Any], source: str) -> ModelNode:

@@ -15,6 +15,7 @@ from typing import Any
 
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import Manifest, parse_manifest
+from pendo_sync.package_version import PACKAGE
 from pendo_sync.warehouse import DbtTarget, dbt_reason
 
 QUIET = ["--quiet", "--log-level", "none", "--log-level-file", "none"]
@@ -65,4 +66,9 @@ def manifest_json(manifest: Any) -> dict[str, Any]:
         "adapter_type": manifest.metadata.adapter_type,
         "project_name": manifest.metadata.project_name,
     }
-    return {"metadata": metadata, "nodes": nodes}
+    macros = {  # the pendo_sync package's: package_version.py reads its version() from them
+        unique_id: {"package_name": macro.package_name, "macro_sql": macro.macro_sql}
+        for unique_id, macro in manifest.macros.items()
+        if macro.package_name == PACKAGE
+    }
+    return {"metadata": metadata, "nodes": nodes, "macros": macros}

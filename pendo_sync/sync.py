@@ -28,6 +28,7 @@ from pendo_sync.errors import ConfigError, PendoAuthError, PendoError, Problem, 
 from pendo_sync.event_sync import sync_event_model
 from pendo_sync.manifest import Manifest, ModelNode
 from pendo_sync.metadata_sync import sync_metadata_model
+from pendo_sync.package_version import version_warning
 from pendo_sync.parsing import parse_project
 from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.schema import FieldCheck, FieldPlan, KindSchema, plan_fields
@@ -73,7 +74,8 @@ def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
     project = parse_project(options.target, options.target_path)
     tagged = select_models(project, options.selection, options.target, options.target_path)
     parsed = parse_models(tagged)
-    warnings = (*near_misses(project.manifest.models), *parsed.warnings)
+    mismatch = version_warning(project.manifest.package_version)
+    warnings = (*near_misses(project.manifest.models), *parsed.warnings, *([mismatch] if mismatch else []))
     return project.manifest, ParsedConfig(parsed.specs, warnings, parsed.problems)
 
 

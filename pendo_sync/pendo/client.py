@@ -68,6 +68,7 @@ class ClientOptions:
     max_rps: float = 100.0  # Pendo's documented ~100 calls/s per endpoint
     retry_budget: float = 300.0  # seconds without a usable answer before the run gives up
     retries: int = 8  # per request
+    backoff: float = 0.5  # seconds before the first resend of a failed answer, doubled per resend (capped)
 
     @property
     def workers(self) -> int:
@@ -340,7 +341,7 @@ class PendoClient:
                 )
                 paced = self._endpoints[endpoint] = (
                     limiter,
-                    retry_policy(limiter, self.health, self.options.retries),
+                    retry_policy(limiter, self.health, self.options.retries, self.options.backoff),
                 )
             return paced
 

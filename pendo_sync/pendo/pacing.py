@@ -240,17 +240,20 @@ class PendoRetry(Retry):
             self.health.check()  # Ctrl-C during the wait: do not send again
 
 
-def retry_policy(limiter: AdaptiveLimiter, health: Health, attempts: int = 8) -> PendoRetry:
+def retry_policy(
+    limiter: AdaptiveLimiter, health: Health, attempts: int = 8, backoff: float = 0.5
+) -> PendoRetry:
     """`attempts` retries at most per request (0: none, for tests that want the first answer); failing to
-    connect at all is retried at most CONNECT_RETRIES times."""
+    connect at all is retried at most CONNECT_RETRIES times. `backoff`: urllib3's backoff factor (the wait
+    doubles per resend, with up to as much again of jitter); 0 resends at once, which tests use."""
     retry = PendoRetry(
         total=attempts,
         connect=min(attempts, CONNECT_RETRIES),
         read=attempts,
         status=attempts,
-        backoff_factor=0.5,
+        backoff_factor=backoff,
         backoff_max=30,
-        backoff_jitter=0.5,
+        backoff_jitter=backoff,
         status_forcelist=RETRY_STATUSES,
         allowed_methods=None,  # metadata writes are idempotent; track events are at-least-once by design
         respect_retry_after_header=True,

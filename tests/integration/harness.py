@@ -116,19 +116,56 @@ def copy_project(dest: Path) -> None:
     (dest / "packages.yml").write_text(f"packages:\n  - local: {REPO}\n")
 
 
-def target_env(path: Path, target: str, name: str) -> dict[str, str]:
+def target_env(path: Path, target: str, name: str, database: str = "") -> dict[str, str]:
+    """What profiles.yml reads: the DuckDB file in the project, or the PostgreSQL schema `it_<name>` (in
+    `database`, or the server's `test` database)."""
     if target == "duckdb":
         return {"PENDO_SYNC_TEST_DUCKDB": str(path / "warehouse.duckdb")}
-    return {"PENDO_SYNC_TEST_PG_SCHEMA": f"it_{name}"}
+    env = {"PENDO_SYNC_TEST_PG_SCHEMA": f"it_{name}"}
+    return {**env, "PENDO_SYNC_TEST_PG_DB": database} if database else env
 
 
-def drop_pg_schemas(prefix: str) -> None:
+def _pg_admin(*statements: tuple[str, list[str]]) -> None:
+    """Statements that cannot run in a transaction (CREATE/DROP DATABASE), from the `test` database."""
     import psycopg2
 
-    with psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test") as conn, conn.cursor() as cur:
-        cur.execute("select nspname from pg_namespace where nspname like %s", [prefix + "%"])
-        for (schema,) in cur.fetchall():
-            cur.execute(f'drop schema "{schema}" cascade')
+    conn = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="test")
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for sql, params in statements:
+                cur.execute(sql, params)
+    finally:
+        conn.close()
+
+
+def create_pg_database(name: str, template: str = "") -> None:
+    """A new database; with `template`, a copy of that one (PostgreSQL copies its files: no dbt build).
+    A template must have no sessions, so any left (e.g. dbt's pool after the build) are ended first."""
+    if not template:
+        _pg_admin((f'create database "{name}"', []))
+        return
+    _pg_admin(
+        (
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+            [template],
+        ),
+        (f'create database "{name}" template "{template}"', []),
+    )
+
+
+def rename_pg_database(name: str, new_name: str) -> None:
+    _pg_admin(
+        (
+            "select pg_terminate_backend(pid) from pg_stat_activity where datname = %s and pid <> pg_backend_pid()",
+            [name],
+        ),
+        (f'alter database "{name}" rename to "{new_name}"', []),
+    )
+
+
+def drop_pg_database(name: str) -> None:
+    _pg_admin((f'drop database if exists "{name}" with (force)', []))
 
 
 def metadata_posts(emulator: Emulator) -> list[dict[str, Any]]:

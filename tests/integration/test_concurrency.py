@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
 
+import pytest
+
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
-from tests.integration.harness import Project
+from tests.integration.harness import Project, metadata_posts
 
 
+@pytest.mark.slow
 def test_a_second_sync_waits_for_no_one_and_says_why(project: Project, emulator: Emulator) -> None:
-    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 3.0}]))
+    # The first run sends metadata from inside its lock; the emulator holds that request, and the first run
+    # is frozen (SIGSTOP) while the held request is still unanswered, so it is inside its lock for as long
+    # as the second run takes, however slow the machine.
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 10.0, "times": 1}]))
     env = project.process_env(emulator)
     first = subprocess.Popen(
         [sys.executable, "-m", "pendo_sync", "sync", *project.flags, "-s", "pendo_visitors"],
@@ -20,10 +27,15 @@ def test_a_second_sync_waits_for_no_one_and_says_why(project: Project, emulator:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
-    while not emulator.requests_log and time.monotonic() < deadline:  # the first run is inside its lock
-        time.sleep(0.05)
-    second = project.sync(emulator, "--select", "pendo_visitors")
+    deadline = time.monotonic() + 60
+    while not emulator.faults.describe()[0]["hits"] and time.monotonic() < deadline:
+        time.sleep(0.005)
+    first.send_signal(signal.SIGSTOP)
+    try:
+        assert not metadata_posts(emulator), "the held request was answered before the first run was frozen"
+        second = project.sync(emulator, "--select", "pendo_visitors")
+    finally:
+        first.send_signal(signal.SIGCONT)
     output = first.communicate(timeout=60)[0].decode()
 
     assert second.exit_code == 3, second.output

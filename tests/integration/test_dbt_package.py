@@ -3,11 +3,15 @@ and every validate() failure mode fails `dbt build` with a message naming the mo
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
-from tests.integration.harness import Project
+from pendo_sync import __version__
+from pendo_sync.cli import main
+from tests.integration.harness import REPO, Project
 
 CASES = {
     "missing_column": ["mapped column 'plan_name' (meta.pendo.fields.custom.plan_tier) is missing"],
@@ -51,3 +55,25 @@ def test_each_validate_failure_fails_the_build_naming_the_model(project: Project
         assert fragment in text, (fragment, text)
     failed = [r.node.name for r in result.result.results if str(r.status) == "error"]
     assert failed == [f"validate_{case}"]  # the clean and untagged models in the same folder pass
+
+
+def test_validate_warns_when_the_installed_package_is_another_version(project: Project) -> None:
+    """The package in dbt_packages/ says 0.0.1 in its version() macro: every command warns, naming both."""
+    installed = project.path / "dbt_packages" / "pendo_sync"
+    installed.unlink() if installed.is_symlink() else shutil.rmtree(installed)
+    for part in ("macros", "models"):
+        shutil.copytree(REPO / part, installed / part)
+    shutil.copy(REPO / "dbt_project.yml", installed)
+    (installed / "macros" / "version.sql").write_text("{% macro version() %}0.0.1{% endmacro %}\n")
+    argv = ["validate", *project.flags, "--select", "pendo_visitors"]
+    result = CliRunner().invoke(main, argv, env={**project.env, "PENDO_INTEGRATION_KEY": ""})
+    assert result.exit_code == 0, result.output
+    assert f"version 0.0.1, but pendo-dbt is {__version__}" in result.output
+    assert "[WARNING]" in result.output and "dbt deps" in result.output
+
+
+def test_the_same_version_gives_no_version_warning(project: Project) -> None:
+    argv = ["validate", *project.flags, "--select", "pendo_visitors"]
+    result = CliRunner().invoke(main, argv, env={**project.env, "PENDO_INTEGRATION_KEY": ""})
+    assert result.exit_code == 0, result.output
+    assert "pendo-dbt is" not in result.output

@@ -31,8 +31,9 @@ def emulator() -> Iterator[Emulator]:
 
 
 def client_for(emulator: Emulator, **options: Any) -> PendoClient:
+    """Resends at once (backoff 0) unless a test needs the wait: the retries are what is tested."""
     settings = settings_from_env({"PENDO_INTEGRATION_KEY": KEY, "PENDO_BASE_URL": emulator.url})
-    return PendoClient(settings, ClientOptions(**options))
+    return PendoClient(settings, ClientOptions(**{"backoff": 0.0, **options}))
 
 
 def faults(emulator: Emulator, *rules: dict[str, Any]) -> None:
@@ -112,7 +113,7 @@ def test_rows_pendo_never_answered_say_why(emulator: Emulator) -> None:
 
 def test_a_dead_pendo_ends_the_run_with_a_clear_error(emulator: Emulator) -> None:
     faults(emulator, {"match": BULK, "status": 503})
-    client = client_for(emulator, retry_budget=1.0)
+    client = client_for(emulator, retry_budget=1.0, backoff=0.5)  # backoffs outlast the budget
     start = time.monotonic()
     with pytest.raises(PendoUnavailable, match="no usable answer for over 1 s"):
         post(client)
@@ -219,6 +220,21 @@ def test_a_host_that_refuses_connections_is_given_up_sooner_than_one_that_fails_
     refused = NewConnectionError(None, "Failed to establish a new connection: [Errno 111] Connection refused")  # type: ignore[arg-type]
     assert attempts(refused) == CONNECT_RETRIES + 1 == 4
     assert attempts(ProtocolError("Connection aborted.", ConnectionResetError())) == 9
+
+
+def test_backoff_sets_the_wait_between_resends_and_zero_resends_at_once() -> None:
+    from urllib3.exceptions import ProtocolError
+
+    from pendo_sync.pendo.pacing import Health, retry_policy
+
+    def wait_before_third_resend(backoff: float) -> float:
+        retry = retry_policy(AdaptiveLimiter(100, 4), Health(budget=3600), backoff=backoff)
+        for _ in range(3):
+            retry = retry.increment("POST", "/api/v1/metadata", error=ProtocolError("Connection aborted."))
+        return retry.get_backoff_time()
+
+    assert wait_before_third_resend(0.0) == 0.0
+    assert 2.0 <= wait_before_third_resend(0.5) <= 2.5  # 0.5 x 2^(3 - 1), plus up to 0.5 of jitter
 
 
 def test_faults_endpoint_validates_rules(emulator: Emulator) -> None:

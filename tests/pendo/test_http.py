@@ -86,7 +86,7 @@ def counts(body: bytes) -> bytes:
 
 def client_for(url: str, retries: int = 3) -> PendoClient:
     settings = PendoSettings(url, url, Secret(KEY), Secret("track-secret"))
-    return PendoClient(settings, ClientOptions(threads=1, retries=retries, timeout=5.0))
+    return PendoClient(settings, ClientOptions(threads=1, retries=retries, timeout=5.0, backoff=0.0))
 
 
 def post(client: PendoClient, *ids: str) -> list[tuple[str, str]]:
