@@ -12,8 +12,8 @@ from pendo_sync.errors import (
     RunFailed,
     WarehouseError,
 )
+from pendo_sync.version import __version__
 
-__version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "LockError",
@@ -25,4 +25,5 @@ __all__ = [
     "SyncResult",
     "ValidateResult",
     "WarehouseError",
+    "__version__",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pendo_sync import __version__
+from pendo_sync.version import __version__
 
 PACKAGE = "pendo_sync"  # the dbt package's name in dbt_project.yml
 VERSION_MACRO = f"macro.{PACKAGE}.version"
