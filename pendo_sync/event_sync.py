@@ -13,12 +13,12 @@ from typing import Any
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec
 from pendo_sync.json_sql import EVENT_VALUE, EventParts, Member, Rendering, identifier, rendering
-from pendo_sync.metadata_sync import profile_keys, refuse
+from pendo_sync.key_profile import profile_keys, refuse
 from pendo_sync.payloads import PROPERTIES_DISPLAY_LIMIT
 from pendo_sync.pendo.client import TRACK_ENDPOINT
-from pendo_sync.pendo.responses import REJECTED, RowOutcome
 from pendo_sync.prepare import EVENT_GROUP, Payload, prepare_events
 from pendo_sync.report import ModelResult
+from pendo_sync.row_outcome import REJECTED, RowOutcome
 from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
 

@@ -28,7 +28,7 @@ _WIDE_INT = ("UBIGINT", "HUGEINT", "UHUGEINT")  # whole numbers that may exceed 
 _DOUBLES = ("DOUBLE", "FLOAT")  # FLOAT is DuckDB's 4-byte REAL: Python sees it widened to a double
 _TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*\d+\)")
-# Decimals of at most 15 digits cast to double exactly as float(Decimal) rounds (pendo/schema.py
+# Decimals of at most 15 digits cast to double exactly as float(Decimal) rounds (field_plan.py
 # exact_as_double); of at most 18, their whole values fit a BIGINT.
 _EXACT_DOUBLE_DIGITS, _BIGINT_DIGITS = 15, 18
 

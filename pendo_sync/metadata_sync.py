@@ -12,16 +12,16 @@ from typing import Any
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import MetadataSpec
+from pendo_sync.field_plan import FieldCheck
 from pendo_sync.json_sql import rendering
+from pendo_sync.key_profile import profile_keys, refuse
 from pendo_sync.payloads import ID_FIELD, Body
 from pendo_sync.pendo.client import metadata_endpoint
-from pendo_sync.pendo.responses import REJECTED
-from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.prepare import FieldTypes, nulls_note, prepare_metadata
 from pendo_sync.report import ModelResult
+from pendo_sync.row_outcome import REJECTED
 from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
-from pendo_sync.warehouse import Warehouse
 
 
 def sync_metadata_model(check: FieldCheck, ctx: RunContext, relation: str, result: ModelResult) -> None:
@@ -91,28 +91,6 @@ def _entry_plan(check: FieldCheck, group: str) -> sql.EntryPlan | None:
             return None
         fields.append((f.field, f.column, how))
     return sql.EntryPlan(ID_FIELD[check.spec.kind], check.spec.nulls, tuple(fields))
-
-
-def profile_keys(
-    warehouse: Warehouse, dialect: sql.Dialect, relation: str, column: str, what: str
-) -> tuple[int, str | None]:
-    """Rows in the model, and why it must be refused whole when a key repeats (which row should Pendo
-    believe?); None when every key is unique."""
-    rows, duplicates = warehouse.query(sql.key_profile(relation, column, dialect))[0]
-    if not duplicates:
-        return int(rows), None
-    example = warehouse.query(sql.duplicate_example(relation, column, dialect))[0][0]
-    return int(rows), (
-        f"{int(duplicates)} duplicate value(s) in id column '{column}' (e.g. {example!r}); {what} must appear "
-        "once"
-    )
-
-
-def refuse(result: ModelResult, duplicate: str) -> None:
-    result.status = "error"
-    result.message = (
-        f"{duplicate}. Nothing of this model was sent. Make the key unique in the model and rerun"
-    )
 
 
 def _fingerprint(spec: MetadataSpec, group: str) -> str:

@@ -22,7 +22,8 @@ from pendo_sync import state_sql as sql
 from pendo_sync.coercion import ANY
 from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, key_column
 from pendo_sync.errors import ConfigError, Problem, WarehouseError
-from pendo_sync.pendo.schema import FieldCheck
+from pendo_sync.field_plan import FieldCheck
+from pendo_sync.key_profile import profile_keys
 from pendo_sync.pendo.segments import MAX_VISITORS
 from pendo_sync.plan_report import GroupPlan, ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
@@ -229,7 +230,7 @@ class _Planner:
             )
 
     def unique(self, relation: str, column: str, what: str, plan: ModelPlan) -> bool:
-        plan.rows_in_model, duplicate = metadata_sync.profile_keys(
+        plan.rows_in_model, duplicate = profile_keys(
             self.store.warehouse, self.store.dialect, relation, column, what
         )
         if duplicate:

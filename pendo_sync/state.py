@@ -19,7 +19,7 @@ from typing import Any
 from pendo_sync import state_sql as sql
 from pendo_sync.errors import LockError
 from pendo_sync.manifest import Manifest
-from pendo_sync.pendo.responses import RowOutcome
+from pendo_sync.row_outcome import RowOutcome
 from pendo_sync.warehouse import Warehouse
 
 STATE_NODE = "model.pendo_sync.pendo_sync_state"

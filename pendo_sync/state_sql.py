@@ -40,7 +40,7 @@ class Dialect:
     # hashing, ~10% off a 1M-row diff.
     concat: bool = False
     # Columns in metadata_diff's `doubles` are selected as `double`: only where it was measured and proven
-    # exact (DuckDB; see pendo/schema.py exact_as_double). Elsewhere they come back as the model holds them.
+    # exact (DuckDB; see field_plan.py exact_as_double). Elsewhere they come back as the model holds them.
     double_type: str | None = None
     # The warehouse renders the JSON of entries whose values need no conversion (json_sql.py): DuckDB.
     renders_json: bool = False

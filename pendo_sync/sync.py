@@ -26,11 +26,12 @@ from pendo_sync.config import (
 )
 from pendo_sync.errors import ConfigError, PendoAuthError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
+from pendo_sync.field_plan import FieldCheck, FieldPlan, plan_fields
 from pendo_sync.manifest import Manifest, ModelNode
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.parsing import parse_project
 from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.schema import FieldCheck, FieldPlan, KindSchema, plan_fields
+from pendo_sync.pendo.schema import KindSchema
 from pendo_sync.progress import Progress
 from pendo_sync.report import (
     RESULTS_FILE,

@@ -22,7 +22,8 @@ from typing import Any
 from pendo_sync import verify_sql as vsql
 from pendo_sync.config import MetadataSpec
 from pendo_sync.errors import ConfigError, PendoAuthError
-from pendo_sync.metadata_sync import profile_keys
+from pendo_sync.field_plan import FieldCheck
+from pendo_sync.key_profile import profile_keys
 from pendo_sync.payloads import ID_FIELD
 from pendo_sync.pendo.aggregation import (
     FILTER_IDS,
@@ -33,7 +34,6 @@ from pendo_sync.pendo.aggregation import (
     selected_fields,
 )
 from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.report import plural
 from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.settings import settings_from_env

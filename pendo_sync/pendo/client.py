@@ -38,16 +38,10 @@ from pendo_sync.pendo.pacing import (
     retry_policy,
 )
 from pendo_sync.pendo.pools import pool_manager
-from pendo_sync.pendo.responses import (
-    FAILED,
-    REJECTED,
-    UNATTRIBUTED,
-    RowOutcome,
-    parse_bulk_response,
-    snippet,
-)
+from pendo_sync.pendo.responses import UNATTRIBUTED, parse_bulk_response, snippet
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.pendo.segments import parse_multistatus, patch_body
+from pendo_sync.row_outcome import FAILED, REJECTED, RowOutcome
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"

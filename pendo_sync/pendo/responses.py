@@ -10,21 +10,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-UPDATED, MISSING, REJECTED, FAILED = "updated", "missing", "rejected", "failed"
+from pendo_sync.row_outcome import FAILED, MISSING, REJECTED, RowOutcome
+
 _ID_KEYS = ("visitorId", "accountId", "id", "recordId")
 _SNIPPET = 200
 # The reason of rows in a batch Pendo reported fewer errors for than it has rows, naming none: client.py
 # sends such a batch again in halves, until each error names its row. With an error for every row,
 # halves would say the same, so those rows get another reason and are not split.
 UNATTRIBUTED = "Pendo reported errors it did not attribute to a row"
-
-
-class RowOutcome(NamedTuple):  # a tuple: one is made per row, and a dataclass costs 3x to make
-    record_id: str
-    outcome: str
-    reason: str = ""
 
 
 def parse_bulk_response(status: int, body: bytes, ids: Sequence[str]) -> list[RowOutcome]:

@@ -12,7 +12,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome, snippet
+from pendo_sync.pendo.responses import snippet
+from pendo_sync.row_outcome import FAILED, REJECTED, RowOutcome
 
 ADD, REMOVE = "add", "remove"
 OPERATIONS = (ADD, REMOVE)

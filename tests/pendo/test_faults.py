@@ -14,7 +14,7 @@ from pendo_sync.pendo.client import ClientOptions, PendoClient, json_array
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
 from pendo_sync.pendo.pacing import AdaptiveLimiter, PendoUnavailable
-from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED
+from pendo_sync.row_outcome import FAILED, REJECTED, UPDATED
 from pendo_sync.settings import settings_from_env
 
 KEY = "fault-test-key"

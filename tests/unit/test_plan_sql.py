@@ -8,8 +8,8 @@ import pytest
 from pendo_sync import event_sync, metadata_sync
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec, FieldMapping, MetadataSpec
+from pendo_sync.field_plan import FieldCheck
 from pendo_sync.manifest import ModelNode
-from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.plan import NO_STATE, against_empty_state
 
 DIALECT = sql.Dialect(lambda name: '"' + name.replace('"', '""') + '"')
