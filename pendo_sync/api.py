@@ -33,8 +33,8 @@ from pendo_sync.thresholds import RejectLimit, Verdict, judge
 if TYPE_CHECKING:
     from pendo_sync.plan_report import ModelPlan, PlanReport
     from pendo_sync.progress import Progress
+    from pendo_sync.project import SyncOptions
     from pendo_sync.status import ModelStatus
-    from pendo_sync.sync import SyncOptions
 
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
@@ -238,8 +238,9 @@ class PendoSync:
     def validate(self, select: Sequence[str] = (), exclude: Sequence[str] = ()) -> ValidateResult:
         """Check every meta.pendo mapping (ConfigError lists all problems); with PENDO_INTEGRATION_KEY
         set, also the mapped fields against Pendo's schema (read only). Never touches the warehouse."""
+        from pendo_sync.pendo_fields import check_pendo_schema
+        from pendo_sync.project import load_config
         from pendo_sync.selection import NOTHING_TAGGED
-        from pendo_sync.sync import check_pendo_schema, load_config
 
         options = self._options(select, exclude)
         _, parsed = load_config(options)
@@ -264,8 +265,8 @@ class PendoSync:
         return ValidateResult(models, tuple(warnings), keyed)
 
     def _options(self, select: Sequence[str], exclude: Sequence[str], **settings: Any) -> SyncOptions:
+        from pendo_sync.project import SyncOptions
         from pendo_sync.selection import Selection
-        from pendo_sync.sync import SyncOptions
 
         for name, value in (("select", select), ("exclude", exclude)):
             if isinstance(value, str):  # a lone string would be taken letter by letter

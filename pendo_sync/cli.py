@@ -34,7 +34,7 @@ from pendo_sync.thresholds import RejectLimit
 from pendo_sync.warehouse import DbtTarget
 
 if TYPE_CHECKING:
-    from pendo_sync.sync import SyncOptions
+    from pendo_sync.project import SyncOptions
 
 _DBT_FLAGS = ("project_dir", "profiles_dir", "target", "profile", "vars", "target_path", "select", "exclude")
 
@@ -45,7 +45,7 @@ def dbt_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pendo_sync.sync import SyncOptions
+        from pendo_sync.project import SyncOptions
 
         flags = {name: kwargs.pop(name) for name in _DBT_FLAGS}
         target = DbtTarget(
@@ -529,8 +529,8 @@ def exposures(
         render,
         write_exposures,
     )
+    from pendo_sync.project import load_config
     from pendo_sync.selection import NOTHING_TAGGED
-    from pendo_sync.sync import load_config
 
     manifest, parsed = load_config(dbt)
     parsed.check()

@@ -25,12 +25,13 @@ from pendo_sync.errors import ConfigError, Problem, WarehouseError
 from pendo_sync.field_plan import FieldCheck
 from pendo_sync.key_profile import profile_keys
 from pendo_sync.pendo.segments import MAX_VISITORS
+from pendo_sync.pendo_fields import read_field_plan
 from pendo_sync.plan_report import GroupPlan, ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
+from pendo_sync.project import SyncOptions, check_builds, check_models, load_config
 from pendo_sync.report import plural
 from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.sync import SyncOptions, check_builds, check_models, load_config, read_field_plan
 from pendo_sync.warehouse import Warehouse
 
 PLAN_FILE = "pendo_sync_plan.json"

@@ -34,12 +34,13 @@ from pendo_sync.pendo.aggregation import (
     selected_fields,
 )
 from pendo_sync.pendo.client import ClientOptions, PendoClient
+from pendo_sync.pendo_fields import resolve_fields
+from pendo_sync.project import SyncOptions, check_models, load_config
 from pendo_sync.report import plural
 from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.state_sql import bulk_insert
-from pendo_sync.sync import SyncOptions, check_models, load_config, resolve_fields
 from pendo_sync.verify_compare import (
     DRIFT,
     MISSING,
