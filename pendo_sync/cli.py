@@ -26,12 +26,12 @@ import click
 from pendo_sync.api import PendoSync
 from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
 from pendo_sync.config import BATCH_BYTES, BATCH_SIZE
+from pendo_sync.dbt_bridge.selection import Selection
+from pendo_sync.dbt_bridge.warehouse import DbtTarget
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
 from pendo_sync.report import plural
-from pendo_sync.selection import Selection
 from pendo_sync.thresholds import RejectLimit
-from pendo_sync.warehouse import DbtTarget
 
 if TYPE_CHECKING:
     from pendo_sync.project import SyncOptions
@@ -520,6 +520,7 @@ def exposures(
     region: str | None,
 ) -> None:
     """Write a dbt exposure declaring Pendo downstream of every synced model (for dbt docs and lineage)."""
+    from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
     from pendo_sync.exposures import (
         Owner,
         build_exposure,
@@ -530,7 +531,6 @@ def exposures(
         write_exposures,
     )
     from pendo_sync.project import load_config
-    from pendo_sync.selection import NOTHING_TAGGED
 
     manifest, parsed = load_config(dbt)
     parsed.check()

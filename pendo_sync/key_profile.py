@@ -4,8 +4,8 @@ since Pendo would keep whichever duplicate arrived last and the run could not sa
 from __future__ import annotations
 
 from pendo_sync import state_sql as sql
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.report import ModelResult
-from pendo_sync.warehouse import Warehouse
 
 
 def profile_keys(

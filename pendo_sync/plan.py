@@ -21,6 +21,8 @@ from pendo_sync import event_sync, metadata_sync, segment_sql
 from pendo_sync import state_sql as sql
 from pendo_sync.coercion import ANY
 from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, key_column
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import ConfigError, Problem, WarehouseError
 from pendo_sync.field_plan import FieldCheck
 from pendo_sync.key_profile import profile_keys
@@ -30,9 +32,7 @@ from pendo_sync.plan_report import GroupPlan, ModelPlan, PlanReport, write_plan
 from pendo_sync.prepare import prepare_events, prepare_metadata
 from pendo_sync.project import SyncOptions, check_builds, check_models, load_config
 from pendo_sync.report import plural
-from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.warehouse import Warehouse
 
 PLAN_FILE = "pendo_sync_plan.json"
 NO_STATE = "pendo_sync__no_state"  # placeholder schema of a diff against an empty state

@@ -18,12 +18,12 @@ from pendo_sync.config import (
     near_misses,
     parse_models,
 )
+from pendo_sync.dbt_bridge.parsing import parse_project
+from pendo_sync.dbt_bridge.selection import Selection, select_models
+from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
 from pendo_sync.errors import Problem
 from pendo_sync.manifest import Manifest, ModelNode
-from pendo_sync.parsing import parse_project
 from pendo_sync.pendo.client import ClientOptions
-from pendo_sync.selection import Selection, select_models
-from pendo_sync.warehouse import DbtTarget, Warehouse
 
 
 @dataclass(frozen=True)

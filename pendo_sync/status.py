@@ -18,11 +18,11 @@ from typing import Any
 from pendo_sync import event_sync, metadata_sync, segment_sql
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, check_columns, key_column
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.project import SyncOptions, load_config
 from pendo_sync.report import plural, rows_status
-from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.warehouse import Warehouse
 
 _RECENT_RUNS = 200
 OUTCOMES = ("missing", "rejected", "failed")

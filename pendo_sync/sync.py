@@ -16,6 +16,8 @@ from pendo_sync.config import (
     SegmentSpec,
     SyncSpec,
 )
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import ConfigError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
 from pendo_sync.field_plan import FieldCheck
@@ -36,10 +38,8 @@ from pendo_sync.report import (
 )
 from pendo_sync.run_context import RunContext, StateWriter
 from pendo_sync.segment_sync import sync_segment_model
-from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.warehouse import Warehouse
 
 Emit = Callable[[str], None]
 

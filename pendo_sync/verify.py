@@ -21,6 +21,8 @@ from typing import Any
 
 from pendo_sync import verify_sql as vsql
 from pendo_sync.config import MetadataSpec
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import ConfigError, PendoAuthError
 from pendo_sync.field_plan import FieldCheck
 from pendo_sync.key_profile import profile_keys
@@ -37,7 +39,6 @@ from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo_fields import resolve_fields
 from pendo_sync.project import SyncOptions, check_models, load_config
 from pendo_sync.report import plural
-from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.state_sql import bulk_insert
@@ -51,7 +52,6 @@ from pendo_sync.verify_compare import (
     pendo_text,
 )
 from pendo_sync.verify_report import RESULTS_FILE, SHOWN, ModelVerify, ResultsFile, VerifyReport
-from pendo_sync.warehouse import Warehouse
 
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
 # DuckDB runs in this process: at its default limit it built the join of 1M visitors with their staged

@@ -1,4 +1,4 @@
-"""The only module that touches dbt: the user's own profile and adapter, raw DB-API cursors, streaming.
+"""The warehouse through dbt: the user's own profile and adapter, raw DB-API cursors, streaming.
 
 We go through dbt (not a second set of credentials) so `pendo-dbt` reaches the warehouse exactly as
 `dbt run` does. Rows are read with `fetchmany` on the adapter's raw cursor (a named, server-side cursor
