@@ -12,6 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pendo_sync.pendo.statuses import row_outcome
 from pendo_sync.row_outcome import FAILED, MISSING, REJECTED, RowOutcome
 
 _ID_KEYS = ("visitorId", "accountId", "id", "recordId")
@@ -27,8 +28,7 @@ def parse_bulk_response(status: int, body: bytes, ids: Sequence[str]) -> list[Ro
     `ids`; every id not listed was updated. Listing only these keeps the usual answer (all updated) free of
     per-row work, which mattered at a million rows (docs/performance.md)."""
     if status != 200:
-        outcome = REJECTED if status in (400, 404, 413, 422) else FAILED
-        return _all(ids, outcome, f"Pendo answered HTTP {status}{snippet(body)}")
+        return _all(ids, row_outcome(status), f"Pendo answered HTTP {status}{snippet(body)}")
     try:
         data = json.loads(body.decode("utf-8")) if body.strip() else None
     except (UnicodeDecodeError, ValueError):
