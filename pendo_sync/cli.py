@@ -222,7 +222,7 @@ def main(context: click.Context, log_format: str, debug: bool) -> None:
 @functools.cache
 def _skip_final_collection() -> None:
     """At exit, CPython's last collection tears down the cycles of everything dbt loaded (adapter, project,
-    or a whole `dbt ls` parse) one by one: ~0.4-0.5 s of every run, a fifth of an incremental sync's, to
+    or a whole `dbt ls` parse) one by one, a noticeable share of a short run (docs/performance.md), to
     free memory the OS takes back anyway. Frozen at exit, they are skipped. Exit handlers still run first
     (the warehouse, and with it DuckDB, is closed before them) and output is still flushed; only
     finalizers of cyclic garbage left at exit do not run, which CPython never promised anyway."""

@@ -54,9 +54,9 @@ from pendo_sync.verify_compare import (
 from pendo_sync.verify_report import RESULTS_FILE, SHOWN, ModelVerify, ResultsFile, VerifyReport
 
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
-# DuckDB runs in this process: at its default limit it built the join of 1M visitors with their staged
-# values at ~640 MB. Capped, it spills to disk beyond this: a 1M-visitor verify peaked at 356 MB instead
-# of 737 MB (docs/performance.md). A profile's own `memory_limit` is left alone.
+# DuckDB runs in this process and, at its default limit, builds the join of every visitor with its staged
+# values in memory. Capped, it spills to disk beyond this, so verify's peak does not grow with the model
+# (figures: docs/performance.md). A profile's own `memory_limit` is left alone.
 DUCKDB_MIB = 128
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]

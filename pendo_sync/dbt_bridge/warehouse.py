@@ -25,8 +25,8 @@ from pendo_sync.errors import ConfigError, LockError, WarehouseError
 
 # DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
 # under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
-# the last connection closes. Under DuckDB's default limit (80% of RAM) both grow with the model (a
-# checkpoint of two million state rows takes ~300 MiB). So once a diff's joins are built (at full memory),
+# the last connection closes. Under DuckDB's default limit (80% of RAM) both grow with the model
+# (docs/performance.md). So once a diff's joins are built (at full memory),
 # DuckDB may grow only this much more, and the cap stays until the main thread's next query, which comes
 # after the state writer has committed the model's last rows; the checkpoint at close gets this much too.
 # Beyond it DuckDB spills to its temp directory. A profile's `memory_limit` is left alone.

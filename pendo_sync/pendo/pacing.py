@@ -40,7 +40,8 @@ WINDOW = 1.0  # seconds; Pendo states its limit per second
 # in about 3.5 s, so a run against a steady limit meets one 429 per endpoint every few seconds.
 GROWTH = 0.03
 # A connection Pendo refuses, or a host name that does not resolve, is a wrong PENDO_BASE_URL or region far
-# more often than a blip: with every retry's backoff it took ~90 s to say so. Three retries take ~4 s.
+# more often than a blip, and the full count's backoffs would take over a minute to say so; three take
+# a few seconds.
 # Answers that fail (5xx, 429, dropped connections) keep the full count.
 CONNECT_RETRIES = 3
 # `--threads auto`: in flight per endpoint. 4 is enough for any answer under 40 ms at 100 requests/s;

@@ -26,7 +26,7 @@ UNATTRIBUTED = "Pendo reported errors it did not attribute to a row"
 def parse_bulk_response(status: int, body: bytes, ids: Sequence[str]) -> list[RowOutcome]:
     """The rows of a bulk metadata POST answered with `status` that Pendo did not update, in the order of
     `ids`; every id not listed was updated. Listing only these keeps the usual answer (all updated) free of
-    per-row work, which mattered at a million rows (docs/performance.md)."""
+    per-row work."""
     if status != 200:
         return _all(ids, row_outcome(status), f"Pendo answered HTTP {status}{snippet(body)}")
     try:
