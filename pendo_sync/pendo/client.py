@@ -29,6 +29,7 @@ from urllib3.exceptions import HTTPError, MaxRetryError
 from pendo_sync.errors import PendoAuthError, PendoError, UnknownSegmentError
 from pendo_sync.payloads import Body
 from pendo_sync.pendo.aggregation import parse_results, request_body
+from pendo_sync.pendo.excerpt import snippet
 from pendo_sync.pendo.pacing import (
     AUTO_THREADS,
     AdaptiveLimiter,
@@ -37,7 +38,7 @@ from pendo_sync.pendo.pacing import (
     retry_policy,
 )
 from pendo_sync.pendo.pools import pool_manager
-from pendo_sync.pendo.responses import UNATTRIBUTED, parse_bulk_response, snippet
+from pendo_sync.pendo.responses import UNATTRIBUTED, parse_bulk_response
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.pendo.segments import parse_multistatus, patch_body
 from pendo_sync.pendo.statuses import FATAL, RETRY_STATUSES, kind_of, row_outcome

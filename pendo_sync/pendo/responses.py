@@ -12,11 +12,11 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from pendo_sync.pendo.excerpt import SNIPPET, snippet
 from pendo_sync.pendo.statuses import row_outcome
 from pendo_sync.row_outcome import FAILED, MISSING, REJECTED, RowOutcome
 
 _ID_KEYS = ("visitorId", "accountId", "id", "recordId")
-_SNIPPET = 200
 # The reason of rows in a batch Pendo reported fewer errors for than it has rows, naming none: client.py
 # sends such a batch again in halves, until each error names its row. With an error for every row,
 # halves would say the same, so those rows get another reason and are not split.
@@ -102,8 +102,8 @@ def _error_text(entry: Any) -> str:
     if isinstance(entry, dict):
         for key in ("error", "message", "reason"):
             if isinstance(entry.get(key), str):
-                return str(entry[key])[:_SNIPPET]
-    return f"rejected by Pendo: {json.dumps(entry, default=str)[:_SNIPPET]}"
+                return str(entry[key])[:SNIPPET]
+    return f"rejected by Pendo: {json.dumps(entry, default=str)[:SNIPPET]}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -116,9 +116,3 @@ def _as_int(value: Any) -> int | None:
 
 def _all(ids: Sequence[str], outcome: str, reason: str) -> list[RowOutcome]:
     return [RowOutcome(i, outcome, reason) for i in ids]
-
-
-def snippet(body: bytes) -> str:
-    """A short, single-line excerpt of a response body for an error message."""
-    text = " ".join(body.decode("utf-8", "replace").split())[:_SNIPPET]
-    return f": {text}" if text else ""

@@ -12,7 +12,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pendo_sync.pendo.responses import snippet
+from pendo_sync.pendo.excerpt import snippet
 from pendo_sync.pendo.statuses import row_outcome
 from pendo_sync.row_outcome import FAILED, RowOutcome
 
