@@ -16,8 +16,8 @@ Pendo's answers come in three kinds, read from one table (pendo/statuses.py) by 
 and segments alike:
 - fatal for the run: PendoError and its subclasses; the run stops, the models it did not reach are
   skipped, and every row not acknowledged is sent next run;
-- retryable: resent within the run where Pendo may soon answer (429, 409, 408, 5xx); a row still without
-  an acknowledgement is `failed` (row_outcome.py), reported by id and reason, and sent next run;
+- retryable: resent within the run where Pendo may soon answer (429, 409, 408, most 5xx); a row still
+  without an acknowledgement is `failed` (row_outcome.py), reported by id and reason, and sent next run;
 - rejected row: Pendo refused the row itself (400, 413, 422, or an error naming it): `rejected`, reported
   with Pendo's reason, and sent next run. Neither of the last two is an exception: one row's answer never
   stops its model (a segment whose id Pendo does not know stops that model alone, UnknownSegmentError).
