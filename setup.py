@@ -25,7 +25,7 @@ setup(
         "duckdb": ["dbt-duckdb>=1.8"],
         "postgres": ["dbt-postgres>=1.8"],
         "socks": ["urllib3[socks]>=2"],
-        "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6", "trustme", "ruff>=0.5", "mypy>=1.8", "requests", "types-requests"],
+        "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6", "trustme", "ruff>=0.5", "mypy>=1.8", "requests", "types-requests", "import-linter>=2.1"],
     },
     entry_points={"console_scripts": ["pendo-dbt=pendo_sync.cli:main"]},
 )

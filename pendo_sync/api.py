@@ -8,7 +8,7 @@ dbt's `dbtRunner`:
 Each command returns typed results and raises the errors the CLI turns into exit codes (errors.py);
 nothing here exits the process, configures logging or leaves the garbage collector changed, and one
 process may run any number of commands: dbt's flags and invocation context are set by each call
-(parsing.py, warehouse.py). dbt is imported by the commands, not by `import pendo_sync`.
+(dbt_bridge/). dbt is imported by the commands, not by `import pendo_sync`.
 Lines go to `emit` (default: the `pendo_sync` logger at INFO), as the CLI prints them.
 """
 
@@ -33,8 +33,8 @@ from pendo_sync.thresholds import RejectLimit, Verdict, judge
 if TYPE_CHECKING:
     from pendo_sync.plan_report import ModelPlan, PlanReport
     from pendo_sync.progress import Progress
+    from pendo_sync.project import SyncOptions
     from pendo_sync.status import ModelStatus
-    from pendo_sync.sync import SyncOptions
 
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
@@ -128,7 +128,7 @@ class PendoSync:
         emit: Emit | None = None,
         record: Record | None = None,
     ) -> None:
-        from pendo_sync.warehouse import DbtTarget
+        from pendo_sync.dbt_bridge.warehouse import DbtTarget
 
         self.target = DbtTarget(
             project_dir=Path(project_dir),
@@ -238,8 +238,9 @@ class PendoSync:
     def validate(self, select: Sequence[str] = (), exclude: Sequence[str] = ()) -> ValidateResult:
         """Check every meta.pendo mapping (ConfigError lists all problems); with PENDO_INTEGRATION_KEY
         set, also the mapped fields against Pendo's schema (read only). Never touches the warehouse."""
-        from pendo_sync.selection import NOTHING_TAGGED
-        from pendo_sync.sync import check_pendo_schema, load_config
+        from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+        from pendo_sync.pendo_fields import check_pendo_schema
+        from pendo_sync.project import load_config
 
         options = self._options(select, exclude)
         _, parsed = load_config(options)
@@ -264,8 +265,8 @@ class PendoSync:
         return ValidateResult(models, tuple(warnings), keyed)
 
     def _options(self, select: Sequence[str], exclude: Sequence[str], **settings: Any) -> SyncOptions:
-        from pendo_sync.selection import Selection
-        from pendo_sync.sync import SyncOptions
+        from pendo_sync.dbt_bridge.selection import Selection
+        from pendo_sync.project import SyncOptions
 
         for name, value in (("select", select), ("exclude", exclude)):
             if isinstance(value, str):  # a lone string would be taken letter by letter

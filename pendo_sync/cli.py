@@ -26,15 +26,15 @@ import click
 from pendo_sync.api import PendoSync
 from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
 from pendo_sync.config import BATCH_BYTES, BATCH_SIZE
+from pendo_sync.dbt_bridge.selection import Selection
+from pendo_sync.dbt_bridge.warehouse import DbtTarget
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
 from pendo_sync.report import plural
-from pendo_sync.selection import Selection
 from pendo_sync.thresholds import RejectLimit
-from pendo_sync.warehouse import DbtTarget
 
 if TYPE_CHECKING:
-    from pendo_sync.sync import SyncOptions
+    from pendo_sync.project import SyncOptions
 
 _DBT_FLAGS = ("project_dir", "profiles_dir", "target", "profile", "vars", "target_path", "select", "exclude")
 
@@ -45,7 +45,7 @@ def dbt_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from pendo_sync.sync import SyncOptions
+        from pendo_sync.project import SyncOptions
 
         flags = {name: kwargs.pop(name) for name in _DBT_FLAGS}
         target = DbtTarget(
@@ -222,7 +222,7 @@ def main(context: click.Context, log_format: str, debug: bool) -> None:
 @functools.cache
 def _skip_final_collection() -> None:
     """At exit, CPython's last collection tears down the cycles of everything dbt loaded (adapter, project,
-    or a whole `dbt ls` parse) one by one: ~0.4-0.5 s of every run, a fifth of an incremental sync's, to
+    or a whole `dbt ls` parse) one by one, a noticeable share of a short run (docs/performance.md), to
     free memory the OS takes back anyway. Frozen at exit, they are skipped. Exit handlers still run first
     (the warehouse, and with it DuckDB, is closed before them) and output is still flushed; only
     finalizers of cyclic garbage left at exit do not run, which CPython never promised anyway."""
@@ -520,6 +520,7 @@ def exposures(
     region: str | None,
 ) -> None:
     """Write a dbt exposure declaring Pendo downstream of every synced model (for dbt docs and lineage)."""
+    from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
     from pendo_sync.exposures import (
         Owner,
         build_exposure,
@@ -529,8 +530,7 @@ def exposures(
         render,
         write_exposures,
     )
-    from pendo_sync.selection import NOTHING_TAGGED
-    from pendo_sync.sync import load_config
+    from pendo_sync.project import load_config
 
     manifest, parsed = load_config(dbt)
     parsed.check()

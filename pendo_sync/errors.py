@@ -7,10 +7,20 @@
     │   └── LockError               another pendo-dbt run holds the state lock (exit 3)
     ├── UnknownSegmentError         Pendo has no segment of a segment model's segment_id (that model only)
     ├── PendoError                  Pendo could not be used for the whole run
-    │   ├── PendoAuthError          the key was refused (403/401): wrong key or wrong region
+    │   ├── PendoAuthError          the key was refused (401/403): wrong key or wrong region
     │   └── PendoUnavailable        no usable answer for longer than the retry budget (pendo/pacing.py)
     └── RunFailed                   the run finished, but its models or rows fail it (exit 1); raised
                                     only when the Python API is asked to (SyncResult.raise_on_failure)
+
+Pendo's answers come in three kinds, read from one table (pendo/statuses.py) by bulk metadata, Track
+and segments alike:
+- fatal for the run: PendoError and its subclasses; the run stops, the models it did not reach are
+  skipped, and every row not acknowledged is sent next run;
+- retryable: resent within the run where Pendo may soon answer (429, 409, 408, most 5xx); a row still
+  without an acknowledgement is `failed` (row_outcome.py), reported by id and reason, and sent next run;
+- rejected row: Pendo refused the row itself (400, 413, 422, or an error naming it): `rejected`, reported
+  with Pendo's reason, and sent next run. Neither of the last two is an exception: one row's answer never
+  stops its model (a segment whose id Pendo does not know stops that model alone, UnknownSegmentError).
 
 Messages never contain a secret: they are built from names and counts, never from header values.
 """
@@ -76,6 +86,10 @@ class PendoError(PendoSyncError):
 
 
 class PendoAuthError(PendoError):
+    pass
+
+
+class PendoUnavailable(PendoError):
     pass
 
 

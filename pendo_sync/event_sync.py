@@ -7,18 +7,16 @@ moment (docs/guarantees.md bounds how many).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec
-from pendo_sync.json_sql import EVENT_VALUE, EventParts, Member, Rendering, identifier, rendering
-from pendo_sync.metadata_sync import profile_keys, refuse
-from pendo_sync.payloads import PROPERTIES_DISPLAY_LIMIT
+from pendo_sync.diffs import event_diff_sql
+from pendo_sync.key_profile import profile_keys, refuse
 from pendo_sync.pendo.client import TRACK_ENDPOINT
-from pendo_sync.pendo.responses import REJECTED, RowOutcome
-from pendo_sync.prepare import EVENT_GROUP, Payload, prepare_events
+from pendo_sync.prepare import EVENT_GROUP, Payload, oversized_note, prepare_events, window_note
 from pendo_sync.report import ModelResult
+from pendo_sync.row_outcome import REJECTED, RowOutcome
 from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
 
@@ -54,7 +52,7 @@ def sync_event_model(
     if window is not None:
         first_sync = store.first_synced(model_id)
         before = window.cutoff_ms(first_sync)
-    diff = diff_sql(spec, relation, store.schema, store.dialect, column_types)
+    diff = event_diff_sql(spec, relation, store.schema, store.dialect, column_types)
     oversized = [0]
     size = min(ctx.batch_size, COMMIT_EVERY)
     todo = max(result.rows_in_model - store.count_keys(model_id, GROUP), 0)  # the events not in state yet
@@ -64,60 +62,6 @@ def sync_event_model(
         result.notes.append(oversized_note(oversized[0]))
     if window is not None and result.unsent:
         result.notes.append(window_note(window.describe(first_sync), result.unsent))
-
-
-def diff_sql(
-    spec: EventSpec, relation: str, state_schema: str, dialect: sql.Dialect, column_types: Mapping[str, str]
-) -> str:
-    """The event rows whose id state does not hold yet (shared with `plan`); where the dialect can, with
-    each event's JSON rendered by the warehouse (json_sql.py)."""
-    parts = event_parts(spec, column_types) if dialect.renders_json else None
-    return sql.event_diff(
-        relation, state_schema, spec.model.unique_id, spec.event_id_column, spec.columns, dialect, parts
-    )
-
-
-class _NotRendered(Exception):
-    """A part of the model's events the warehouse cannot render exactly: Python builds all of them."""
-
-
-def event_parts(spec: EventSpec, column_types: Mapping[str, str]) -> EventParts | None:
-    """The parts of the model's events, each with its rendering; None unless the warehouse can render
-    every one exactly (json_sql.py)."""
-
-    def part(column: str, how: Callable[[str], Rendering | None]) -> tuple[str, Rendering]:
-        found = how(column_types.get(column, ""))
-        if found is None:
-            raise _NotRendered(column)
-        return column, found
-
-    def members(pairs: tuple[tuple[str, str], ...]) -> tuple[Member, ...]:
-        return tuple(
-            Member(name, *part(column, lambda t: rendering(t, EVENT_VALUE))) for name, column in pairs
-        )
-
-    try:
-        return EventParts(
-            part(spec.event_name_column, identifier) if spec.event_name_column else str(spec.event_name),
-            part(spec.visitor_id_column, identifier),
-            part(spec.timestamp_column, lambda t: rendering(t, "time")),
-            part(spec.account_id_column, identifier) if spec.account_id_column else None,
-            members(spec.properties),
-            members(spec.context),
-        )
-    except _NotRendered:
-        return None
-
-
-def oversized_note(count: int) -> str:
-    return (
-        f"{count} events have a properties object over Pendo's {PROPERTIES_DISPLAY_LIMIT}-byte display "
-        "limit; Pendo accepts them but shows 'event properties JSON too large'"
-    )
-
-
-def window_note(window: str, count: int) -> str:
-    return f"{count} {window} were marked as seen without sending them"
 
 
 def _batch(

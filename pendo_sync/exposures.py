@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml  # type: ignore[import-untyped]  # PyYAML comes with dbt; its stubs are not installed
+import yaml  # type: ignore[import-untyped,unused-ignore]  # PyYAML comes with dbt, without stubs; mypy's incremental cache sometimes resolves it anyway
 
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import ModelNode

@@ -1,9 +1,9 @@
 """JSON the warehouse renders itself, for values whose Pendo form needs no conversion in Python.
 
-A million visitors took ~4 s of Python to convert (coercion.py) and ~2.5 s to encode as JSON, on a
-2-vCPU machine where the Pendo emulator needs one core of the two (docs/performance.md). DuckDB renders
-the same JSON in ~0.6 s of its own threads. So for the pairs of column type and target below, the diff
-selects each entry's JSON text, and Python only joins entries into a request body.
+Converting values in Python (coercion.py) and encoding them as JSON is most of a metadata row's CPU;
+DuckDB renders the same JSON in a fraction of that time on threads of its own (docs/performance.md,
+decision 0009). So for the pairs of column type and target below, the diff selects each entry's JSON
+text, and Python only joins entries into a request body.
 
 A pair is listed only where the warehouse's rendering is exactly what coercion.py makes of the value,
 inside a guard: a row outside its guard (a text over Pendo's length, a NaN, a time outside the years 1
@@ -28,7 +28,7 @@ _WIDE_INT = ("UBIGINT", "HUGEINT", "UHUGEINT")  # whole numbers that may exceed 
 _DOUBLES = ("DOUBLE", "FLOAT")  # FLOAT is DuckDB's 4-byte REAL: Python sees it widened to a double
 _TIMESTAMPS = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE")
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*\d+\)")
-# Decimals of at most 15 digits cast to double exactly as float(Decimal) rounds (pendo/schema.py
+# Decimals of at most 15 digits cast to double exactly as float(Decimal) rounds (field_plan.py
 # exact_as_double); of at most 18, their whole values fit a BIGINT.
 _EXACT_DOUBLE_DIGITS, _BIGINT_DIGITS = 15, 18
 

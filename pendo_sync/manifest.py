@@ -1,6 +1,6 @@
 """dbt's models as the manifest describes them (manifest.json's node format), and which are tagged.
 
-Pure: no dbt import. parsing.py hands in the nodes of dbt's own parse for the command's target, in the
+Pure: no dbt import. dbt_bridge/parsing.py hands in the nodes of dbt's own parse for the command's target, in the
 shape of the manifest.json artifact, whose format is stable and versioned.
 """
 

@@ -17,20 +17,23 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from pendo_sync import event_sync, metadata_sync, segment_sql
+from pendo_sync import segment_sql
 from pendo_sync import state_sql as sql
 from pendo_sync.coercion import ANY
 from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, key_column
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
+from pendo_sync.diffs import event_diff_sql, metadata_diff_sql
 from pendo_sync.errors import ConfigError, Problem, WarehouseError
-from pendo_sync.pendo.schema import FieldCheck
+from pendo_sync.field_plan import FieldCheck
+from pendo_sync.key_profile import profile_keys
 from pendo_sync.pendo.segments import MAX_VISITORS
+from pendo_sync.pendo_fields import read_field_plan
 from pendo_sync.plan_report import GroupPlan, ModelPlan, PlanReport, write_plan
-from pendo_sync.prepare import prepare_events, prepare_metadata
+from pendo_sync.prepare import oversized_note, prepare_events, prepare_metadata, window_note
+from pendo_sync.project import SyncOptions, check_builds, check_models, load_config
 from pendo_sync.report import plural
-from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.sync import SyncOptions, check_builds, check_models, load_config, read_field_plan
-from pendo_sync.warehouse import Warehouse
 
 PLAN_FILE = "pendo_sync_plan.json"
 NO_STATE = "pendo_sync__no_state"  # placeholder schema of a diff against an empty state
@@ -157,7 +160,7 @@ class _Planner:
         )
         if not self.unique(relation, spec.id_column, f"each {spec.kind}", plan):
             return
-        diff = self.diff(lambda schema: metadata_sync.diff_sql(check, relation, schema, self.store.dialect))
+        diff = self.diff(lambda schema: metadata_diff_sql(check, relation, schema, self.store.dialect))
         for rows in self.store.warehouse.stream(diff, size=spec.batch_size or self.options.batch_size):
             plan.add(prepare_metadata(spec, check.types, rows), self.samples)
 
@@ -174,7 +177,7 @@ class _Planner:
             )
             return
         diff = self.diff(
-            lambda schema: event_sync.diff_sql(spec, relation, schema, self.store.dialect, column_types)
+            lambda schema: event_diff_sql(spec, relation, schema, self.store.dialect, column_types)
         )
         window, before = spec.backfill_window, None
         if window is not None:  # a first sync would start now
@@ -183,9 +186,9 @@ class _Planner:
         for rows in self.store.warehouse.stream(diff, size=self.options.batch_size):
             plan.add(prepare_events(spec, rows, before), self.samples)
         if plan.oversized:
-            plan.notes.append(event_sync.oversized_note(plan.oversized))
+            plan.notes.append(oversized_note(plan.oversized))
         if window is not None and plan.unsent:
-            plan.notes.append(event_sync.window_note(window.describe(first_sync), plan.unsent))
+            plan.notes.append(window_note(window.describe(first_sync), plan.unsent))
 
     def segment(self, spec: SegmentSpec, relation: str, plan: ModelPlan) -> None:
         """Visitors sync would add to and remove from the segment (groups `add` and `remove`)."""
@@ -229,7 +232,7 @@ class _Planner:
             )
 
     def unique(self, relation: str, column: str, what: str, plan: ModelPlan) -> bool:
-        plan.rows_in_model, duplicate = metadata_sync.profile_keys(
+        plan.rows_in_model, duplicate = profile_keys(
             self.store.warehouse, self.store.dialect, relation, column, what
         )
         if duplicate:

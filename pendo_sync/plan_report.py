@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from pendo_sync.payloads import Body
-from pendo_sync.pendo.responses import REJECTED
 from pendo_sync.prepare import Prepared, nulls_note
 from pendo_sync.report import RowProblem, write_json
+from pendo_sync.row_outcome import REJECTED
 
 _SHOWN = 10
 _SAMPLE_CHARS = 300

@@ -183,3 +183,14 @@ def _key(row: Sequence[Any], column: str, prepared: Prepared) -> str | None:
     except RowRejected as exc:
         prepared.unkeyed.append(str(exc))
         return None
+
+
+def oversized_note(count: int) -> str:
+    return (
+        f"{count} events have a properties object over Pendo's {PROPERTIES_DISPLAY_LIMIT}-byte display "
+        "limit; Pendo accepts them but shows 'event properties JSON too large'"
+    )
+
+
+def window_note(window: str, count: int) -> str:
+    return f"{count} {window} were marked as seen without sending them"

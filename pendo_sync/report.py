@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pendo_sync.pendo.responses import FAILED, MISSING, REJECTED, UPDATED
+from pendo_sync.row_outcome import FAILED, MISSING, REJECTED, UPDATED
 
 # Worst first: the outcome a row gets when its groups disagree.
 SEVERITY = (FAILED, REJECTED, MISSING, UPDATED)

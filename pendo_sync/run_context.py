@@ -7,10 +7,10 @@ import threading
 import time
 from dataclasses import dataclass
 
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.pendo.client import PendoClient
 from pendo_sync.progress import Progress
 from pendo_sync.state import StateStore, StateWrite
-from pendo_sync.warehouse import Warehouse
 
 BACKLOG = 8  # state writes that may wait for the writer
 # How long a write waits for later ones to share its transaction: a commit costs as much CPU as inserting

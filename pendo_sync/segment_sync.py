@@ -17,10 +17,10 @@ from typing import Any
 from pendo_sync import segment_sql
 from pendo_sync.config import SegmentSpec
 from pendo_sync.errors import ConfigError, Problem, UnknownSegmentError
-from pendo_sync.metadata_sync import profile_keys, refuse
-from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome
+from pendo_sync.key_profile import profile_keys, refuse
 from pendo_sync.pendo.segments import ADD, MAX_VISITORS, REMOVE
 from pendo_sync.report import ModelResult, RowProblem, plural
+from pendo_sync.row_outcome import FAILED, REJECTED, RowOutcome
 from pendo_sync.run_context import RunContext
 from pendo_sync.state import Gate, StateWrite
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED, RowOutcome
 from pendo_sync.report import SEVERITY, ModelResult, RowProblem
+from pendo_sync.row_outcome import FAILED, REJECTED, UPDATED, RowOutcome
 from pendo_sync.run_context import RunContext
 from pendo_sync.state import Gate, StateWrite
 

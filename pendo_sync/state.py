@@ -17,10 +17,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import state_sql as sql
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import LockError
 from pendo_sync.manifest import Manifest
-from pendo_sync.pendo.responses import RowOutcome
-from pendo_sync.warehouse import Warehouse
+from pendo_sync.row_outcome import RowOutcome
 
 STATE_NODE = "model.pendo_sync.pendo_sync_state"
 
@@ -90,7 +90,7 @@ class StateStore:
 
         PostgreSQL: a session-level advisory lock, released by the server even if we are killed -9.
         DuckDB: the database file admits one writing process, so the second run cannot even connect
-        (warehouse.py turns that into a LockError). Other warehouses: rely on the scheduler
+        (dbt_bridge/warehouse.py turns that into a LockError). Other warehouses: rely on the scheduler
         (e.g. a CI `concurrency:` group), as docs/ci.md shows.
         """
         if self.warehouse.adapter_type != "postgres":

@@ -36,11 +36,10 @@ class Dialect:
     arrays: str | None = None
     placeholder: str = "%s"
     # Build the hashed text with one variadic concat() per row instead of a chain of `||`, each of which
-    # makes an intermediate string: the same text (so the same hashes); on DuckDB a third less time
-    # hashing, ~10% off a 1M-row diff.
+    # makes an intermediate string: the same text (so the same hashes), hashed in less time on DuckDB.
     concat: bool = False
-    # Columns in metadata_diff's `doubles` are selected as `double`: only where it was measured and proven
-    # exact (DuckDB; see pendo/schema.py exact_as_double). Elsewhere they come back as the model holds them.
+    # Columns in metadata_diff's `doubles` are selected as `double`: only where the cast is exact (DuckDB;
+    # see field_plan.py exact_as_double). Elsewhere they come back as the model holds them.
     double_type: str | None = None
     # The warehouse renders the JSON of entries whose values need no conversion (json_sql.py): DuckDB.
     renders_json: bool = False
@@ -300,8 +299,7 @@ def bulk_insert(
     """Insert rows made of `constants` (the same in every row) then `lists` (one value per row per column).
 
     Binding each column as one list parameter (DuckDB, PostgreSQL) costs the driver one parameter per
-    column instead of one per value: 1M rows/s instead of 25k on DuckDB, so state writes stay off the
-    critical path. Other warehouses get multi-row VALUES statements.
+    column instead of one per value, so state writes stay off the critical path (docs/performance.md). Other warehouses get multi-row VALUES statements.
     """
     p, names = d.placeholder, ", ".join(columns)
     if d.arrays == "duckdb":
@@ -353,8 +351,7 @@ SEPARATOR = "\x1f"  # ASCII unit separator
 
 def duckdb_list(values: list[Any], placeholder: str) -> tuple[str, Any]:
     """A DuckDB list expression of `values` and its parameter. Texts free of the separator go as one
-    string split in SQL: the driver copies one string instead of converting each element (an insert of
-    1,000 state rows: 5.2 -> 3.5 ms). Anything else (NULLs, the separator itself) binds as a list."""
+    string split in SQL: the driver copies one string instead of converting each element. Anything else (NULLs, the separator itself) binds as a list."""
     try:
         joined = SEPARATOR.join(values)
     except TypeError:  # a None (an event's hash) or a non-text value

@@ -15,14 +15,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pendo_sync import event_sync, metadata_sync, segment_sql
+from pendo_sync import segment_sql
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, check_columns, key_column
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
+from pendo_sync.diffs import event_diff_sql, metadata_pending_sql
+from pendo_sync.project import SyncOptions, load_config
 from pendo_sync.report import plural, rows_status
-from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.sync import SyncOptions, load_config
-from pendo_sync.warehouse import Warehouse
 
 _RECENT_RUNS = 200
 OUTCOMES = ("missing", "rejected", "failed")
@@ -128,7 +129,7 @@ def _model_status(
 def _pending(store: StateStore, spec: SyncSpec, relation: str) -> tuple[int, str]:
     """Rows the next sync will send, by sync's own diff against state."""
     if isinstance(spec, MetadataSpec):
-        query = metadata_sync.pending_sql(spec, relation, store.schema, store.dialect)
+        query = metadata_pending_sql(spec, relation, store.schema, store.dialect)
         return int(store.warehouse.query(query)[0][0]), ""
     if isinstance(spec, SegmentSpec):
         diff = segment_sql.segment_diff(
@@ -144,7 +145,7 @@ def _pending(store: StateStore, spec: SyncSpec, relation: str) -> tuple[int, str
         return adds + removes, f"{plural(adds, 'visitor')} to add, {plural(removes, 'visitor')} to remove"
     if not spec.backfill and not store.is_known(spec.model.unique_id):
         return 0, _NO_BACKFILL
-    query = sql.row_count(event_sync.diff_sql(spec, relation, store.schema, store.dialect, {}))
+    query = sql.row_count(event_diff_sql(spec, relation, store.schema, store.dialect, {}))
     return int(store.warehouse.query(query)[0][0]), ""
 
 

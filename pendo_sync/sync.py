@@ -9,30 +9,23 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 
-from pendo_sync.builds import RUN_RESULTS, edited_since_build, failed_builds, read_run_results
 from pendo_sync.config import (
-    BATCH_BYTES,
-    BATCH_SIZE,
     EventSpec,
     MetadataSpec,
-    ParsedConfig,
     SegmentSpec,
     SyncSpec,
-    check_columns,
-    near_misses,
-    parse_models,
 )
-from pendo_sync.errors import ConfigError, PendoAuthError, PendoError, Problem, WarehouseError
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
+from pendo_sync.errors import ConfigError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
-from pendo_sync.manifest import Manifest, ModelNode
+from pendo_sync.field_plan import FieldCheck
 from pendo_sync.metadata_sync import sync_metadata_model
-from pendo_sync.package_version import version_warning
-from pendo_sync.parsing import parse_project
-from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.schema import FieldCheck, FieldPlan, KindSchema, plan_fields
+from pendo_sync.pendo.client import PendoClient
+from pendo_sync.pendo_fields import resolve_fields
 from pendo_sync.progress import Progress
+from pendo_sync.project import SyncOptions, check_builds, check_models, load_config
 from pendo_sync.report import (
     RESULTS_FILE,
     ModelResult,
@@ -45,38 +38,10 @@ from pendo_sync.report import (
 )
 from pendo_sync.run_context import RunContext, StateWriter
 from pendo_sync.segment_sync import sync_segment_model
-from pendo_sync.selection import NOTHING_TAGGED, Selection, select_models
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
-from pendo_sync.warehouse import DbtTarget, Warehouse
-
-
-@dataclass(frozen=True)
-class SyncOptions:
-    target: DbtTarget
-    target_path: str = "target"
-    pendo_url: str | None = None
-    region: str | None = None
-    client: ClientOptions = field(default_factory=ClientOptions)
-    batch_size: int = BATCH_SIZE
-    batch_bytes: int = BATCH_BYTES  # most bytes in one bulk request body
-    full_refresh: bool = False
-    selection: Selection = field(default_factory=Selection)
-    allow_stale: bool = False  # sync a model whose latest dbt build failed, from the table it left
-
 
 Emit = Callable[[str], None]
-
-
-def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
-    """The tagged models dbt's --select/--exclude keep, as dbt parses them for this target, read into
-    specs; their problems are collected, not raised (see ParsedConfig.check and check_models)."""
-    project = parse_project(options.target, options.target_path)
-    tagged = select_models(project, options.selection, options.target, options.target_path)
-    parsed = parse_models(tagged)
-    mismatch = version_warning(project.manifest.package_version)
-    warnings = (*near_misses(project.manifest.models), *parsed.warnings, *([mismatch] if mismatch else []))
-    return project.manifest, ParsedConfig(parsed.specs, warnings, parsed.problems)
 
 
 def run_sync(
@@ -218,78 +183,6 @@ def _run_models(
         emit(summary_line(report))
 
 
-def check_pendo_schema(options: SyncOptions, parsed: ParsedConfig) -> list[str]:
-    """`validate` with a key: mapped fields against Pendo's schema (read only); warnings, or one
-    ConfigError with these problems and those of meta.pendo."""
-    metadata = [s for s in parsed.specs if isinstance(s, MetadataSpec)]
-    return read_field_plan(options, metadata, {}, parsed.problems).warnings
-
-
-def read_field_plan(
-    options: SyncOptions,
-    metadata: Sequence[MetadataSpec],
-    column_types: Mapping[str, Mapping[str, str]],
-    known: Sequence[Problem],
-) -> FieldPlan:
-    """`resolve_fields` over a client of its own, for commands that only read Pendo (validate, plan)."""
-    client = PendoClient(settings_from_env(base_url=options.pendo_url, region=options.region), options.client)
-    try:
-        return resolve_fields(client, metadata, column_types, known)
-    finally:
-        client.close()
-
-
-def resolve_fields(
-    client: PendoClient,
-    metadata: Sequence[MetadataSpec],
-    column_types: Mapping[str, Mapping[str, str]],
-    known: Sequence[Problem],
-) -> FieldPlan:
-    """Mapped fields against Pendo's schema, read once per kind; every problem in one ConfigError,
-    with the `known` ones found before (mapping, built relations), so all show in one run.
-
-    A field Pendo lacks is a configuration error here, before any row is sent, rather than rows Pendo
-    rejects (or silently keeps untyped) later.
-    """
-    try:
-        schemas = {kind: _read_schema(client, kind) for kind in dict.fromkeys(s.kind for s in metadata)}
-    except ConfigError as exc:  # parent accounts not enabled: with the problems found before
-        raise ConfigError([*known, *exc.problems]) from None
-    except PendoError as exc:
-        if known:  # the problems found so far are not lost to a Pendo that cannot be read
-            raise ConfigError(
-                [*known, f"Pendo's schema could not be read to check mapped fields: {exc}"]
-            ) from None
-        raise
-    plan = plan_fields(metadata, schemas, column_types)
-    if known or plan.problems:
-        raise ConfigError([*known, *plan.problems])
-    return plan
-
-
-PARENT_ACCOUNTS_OFF = (
-    "Pendo gave no parent account schema ({why}): this subscription does not have parent accounts. "
-    "They are a subscription feature that Pendo Support turns on; ask them to enable it, or remove "
-    "`object: parent_account` models from the selection. Nothing was sent"
-)
-
-
-def _read_schema(client: PendoClient, kind: str) -> KindSchema:
-    """A kind's schema; for parent accounts, a refusal means the subscription lacks them (checked
-    before anything is sent, so a sync never half-writes a kind Pendo does not have)."""
-    if kind != "parentAccount":
-        return client.get_schema(kind)
-    try:
-        schema = client.get_schema(kind)
-    except PendoAuthError:
-        raise
-    except PendoError as exc:
-        raise ConfigError([PARENT_ACCOUNTS_OFF.format(why=exc)]) from None
-    if not schema.groups:
-        raise ConfigError([PARENT_ACCOUNTS_OFF.format(why="it has no groups")])
-    return schema
-
-
 def _check_pendo_fields(
     specs: tuple[SyncSpec, ...],
     client: PendoClient,
@@ -344,74 +237,3 @@ def _sync_model(
         result.status, result.message = "error", str(exc)
     finally:
         result.seconds = round(time.monotonic() - start, 3)
-
-
-def check_builds(
-    specs: Sequence[SyncSpec], relations: Mapping[str, str], manifest: Manifest, options: SyncOptions
-) -> tuple[dict[str, str], list[str]]:
-    """What the latest dbt build says of each model (builds.py): by unique_id, why a model is not synced
-    because that build failed (none with --allow-stale); and warnings for models edited since it."""
-    run_results = read_run_results(options.target.project_dir / options.target_path / RUN_RESULTS)
-    models = [s.model for s in specs]
-    flags = options.target.shell_flags()
-    warnings = edited_since_build(run_results, models, relations, _modified(models, manifest, options), flags)
-    if options.allow_stale:
-        return {}, warnings
-    failed = failed_builds(run_results, models, relations)
-    return {
-        s.model.unique_id: (
-            f"{failed[s.model.unique_id]}, so {relations[s.model.unique_id]} may hold stale "
-            f"rows. Fix: correct the model and `dbt run -s {s.model.name}{flags}`, or pass --allow-stale "
-            "to sync the table as it is"
-        )
-        for s in specs
-        if s.model.unique_id in failed
-    }, warnings
-
-
-def _modified(models: Sequence[ModelNode], manifest: Manifest, options: SyncOptions) -> dict[str, float]:
-    """When each model's file was last changed; the root project's models only (a package's files are
-    installed by `dbt deps`, whose copy time says nothing about the build)."""
-    modified = {}
-    for model in models:
-        if model.package_name != manifest.project_name or not model.original_file_path:
-            continue
-        try:
-            modified[model.unique_id] = (
-                (options.target.project_dir / model.original_file_path).stat().st_mtime
-            )
-        except OSError:
-            continue
-    return modified
-
-
-def check_models(
-    parsed: ParsedConfig, warehouse: Warehouse, target: DbtTarget
-) -> tuple[dict[str, str], dict[str, dict[str, str]], list[Problem]]:
-    """Each tagged model must be built and have its mapped columns.
-
-    Returns each model's relation, its column types (which type the agent fields we may create), and
-    these problems after those of meta.pendo itself: they are raised together with those of Pendo's
-    schema (resolve_fields), so every configuration problem shows in one run.
-    """
-    problems: list[Problem] = list(parsed.problems)
-    relations = {}
-    types = {}
-    for spec in parsed.specs:
-        model = spec.model
-        relation = model.relation_name or warehouse.relation(model.database, model.schema, model.alias)
-        relations[model.unique_id] = relation
-        columns = warehouse.column_types(relation)
-        if columns is None:
-            problems.append(
-                Problem(
-                    model.name,
-                    None,
-                    f"{relation} does not exist in the warehouse (target '{warehouse.target_name}')",
-                    f"run `dbt run -s {model.name}{target.shell_flags()}`",
-                )
-            )
-        else:
-            types[model.unique_id] = dict(columns)
-            problems.extend(check_columns(spec, columns))
-    return relations, types, problems

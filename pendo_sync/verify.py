@@ -21,8 +21,11 @@ from typing import Any
 
 from pendo_sync import verify_sql as vsql
 from pendo_sync.config import MetadataSpec
+from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import ConfigError, PendoAuthError
-from pendo_sync.metadata_sync import profile_keys
+from pendo_sync.field_plan import FieldCheck
+from pendo_sync.key_profile import profile_keys
 from pendo_sync.payloads import ID_FIELD
 from pendo_sync.pendo.aggregation import (
     FILTER_IDS,
@@ -33,13 +36,12 @@ from pendo_sync.pendo.aggregation import (
     selected_fields,
 )
 from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.schema import FieldCheck
+from pendo_sync.pendo_fields import resolve_fields
+from pendo_sync.project import SyncOptions, check_models, load_config
 from pendo_sync.report import plural
-from pendo_sync.selection import NOTHING_TAGGED
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
 from pendo_sync.state_sql import bulk_insert
-from pendo_sync.sync import SyncOptions, check_models, load_config, resolve_fields
 from pendo_sync.verify_compare import (
     DRIFT,
     MISSING,
@@ -50,12 +52,11 @@ from pendo_sync.verify_compare import (
     pendo_text,
 )
 from pendo_sync.verify_report import RESULTS_FILE, SHOWN, ModelVerify, ResultsFile, VerifyReport
-from pendo_sync.warehouse import Warehouse
 
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
-# DuckDB runs in this process: at its default limit it built the join of 1M visitors with their staged
-# values at ~640 MB. Capped, it spills to disk beyond this: a 1M-visitor verify peaked at 356 MB instead
-# of 737 MB (docs/performance.md). A profile's own `memory_limit` is left alone.
+# DuckDB runs in this process and, at its default limit, builds the join of every visitor with its staged
+# values in memory. Capped, it spills to disk beyond this, so verify's peak does not grow with the model
+# (figures: docs/performance.md). A profile's own `memory_limit` is left alone.
 DUCKDB_MIB = 128
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]

@@ -29,25 +29,20 @@ from urllib3.exceptions import HTTPError, MaxRetryError
 from pendo_sync.errors import PendoAuthError, PendoError, UnknownSegmentError
 from pendo_sync.payloads import Body
 from pendo_sync.pendo.aggregation import parse_results, request_body
+from pendo_sync.pendo.excerpt import snippet
 from pendo_sync.pendo.pacing import (
     AUTO_THREADS,
-    RETRY_STATUSES,
     AdaptiveLimiter,
     Health,
     PendoRetry,
     retry_policy,
 )
 from pendo_sync.pendo.pools import pool_manager
-from pendo_sync.pendo.responses import (
-    FAILED,
-    REJECTED,
-    UNATTRIBUTED,
-    RowOutcome,
-    parse_bulk_response,
-    snippet,
-)
+from pendo_sync.pendo.responses import UNATTRIBUTED, parse_bulk_response
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 from pendo_sync.pendo.segments import parse_multistatus, patch_body
+from pendo_sync.pendo.statuses import FATAL, RETRY_STATUSES, kind_of, row_outcome
+from pendo_sync.row_outcome import FAILED, RowOutcome
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
@@ -282,8 +277,11 @@ class PendoClient:
             return RowOutcome(event_id, FAILED, _no_answer(exc))
         if response.status == 200:
             return None
-        outcome = REJECTED if response.status in (400, 413, 422) else FAILED
-        return RowOutcome(event_id, outcome, f"Pendo answered HTTP {response.status}{snippet(response.data)}")
+        return RowOutcome(
+            event_id,
+            row_outcome(response.status),
+            f"Pendo answered HTTP {response.status}{snippet(response.data)}",
+        )
 
     def _send(
         self,
@@ -321,7 +319,7 @@ class PendoClient:
             retried = response.retries is not None and bool(response.retries.history)
             limiter.succeeded(None if retried else answer_time)
         log.debug("%s %s -> %s", method, url.split("?")[0], answer.status)
-        if answer.status in (401, 403):
+        if kind_of(answer.status) == FATAL:
             raise PendoAuthError(
                 f"Pendo refused the key (HTTP {answer.status} from {url.split('?')[0]}). Check "
                 f"{secret_name} and that PENDO_REGION (or PENDO_BASE_URL) matches your subscription."

@@ -27,10 +27,9 @@ from urllib3.connectionpool import ConnectionPool
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
-from pendo_sync.errors import PendoError
+from pendo_sync.errors import PendoUnavailable
+from pendo_sync.pendo.statuses import PACED_STATUSES, RETRY_STATUSES
 
-PACED_STATUSES = (409, 429)  # Pendo asks us to slow down: resent at the endpoint's pace
-RETRY_STATUSES = (408, 409, 429, 500, 502, 503, 504)
 MAX_RETRY_AFTER = 60.0  # seconds; a larger Retry-After is clamped (the run budget still applies)
 MIN_RPS = 1.0
 # After throttling, the rate is this share of what Pendo accepted over the last WINDOW seconds: under its
@@ -41,17 +40,14 @@ WINDOW = 1.0  # seconds; Pendo states its limit per second
 # in about 3.5 s, so a run against a steady limit meets one 429 per endpoint every few seconds.
 GROWTH = 0.03
 # A connection Pendo refuses, or a host name that does not resolve, is a wrong PENDO_BASE_URL or region far
-# more often than a blip: with every retry's backoff it took ~90 s to say so. Three retries take ~4 s.
+# more often than a blip, and the full count's backoffs would take over a minute to say so; three take
+# a few seconds.
 # Answers that fail (5xx, 429, dropped connections) keep the full count.
 CONNECT_RETRIES = 3
 # `--threads auto`: in flight per endpoint. 4 is enough for any answer under 40 ms at 100 requests/s;
 # 32 covers 100 requests/s at up to ~0.25 s per answer.
 AUTO_THREADS = (4, 32)
 HEADROOM = 1.25  # in flight beyond rate x answer time, so answers slower than average do not idle the rate
-
-
-class PendoUnavailable(PendoError):
-    pass
 
 
 class Health:

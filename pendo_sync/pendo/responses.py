@@ -10,30 +10,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
-UPDATED, MISSING, REJECTED, FAILED = "updated", "missing", "rejected", "failed"
+from pendo_sync.pendo.excerpt import SNIPPET, snippet
+from pendo_sync.pendo.statuses import row_outcome
+from pendo_sync.row_outcome import FAILED, MISSING, REJECTED, RowOutcome
+
 _ID_KEYS = ("visitorId", "accountId", "id", "recordId")
-_SNIPPET = 200
 # The reason of rows in a batch Pendo reported fewer errors for than it has rows, naming none: client.py
 # sends such a batch again in halves, until each error names its row. With an error for every row,
 # halves would say the same, so those rows get another reason and are not split.
 UNATTRIBUTED = "Pendo reported errors it did not attribute to a row"
 
 
-class RowOutcome(NamedTuple):  # a tuple: one is made per row, and a dataclass costs 3x to make
-    record_id: str
-    outcome: str
-    reason: str = ""
-
-
 def parse_bulk_response(status: int, body: bytes, ids: Sequence[str]) -> list[RowOutcome]:
     """The rows of a bulk metadata POST answered with `status` that Pendo did not update, in the order of
     `ids`; every id not listed was updated. Listing only these keeps the usual answer (all updated) free of
-    per-row work, which mattered at a million rows (docs/performance.md)."""
+    per-row work."""
     if status != 200:
-        outcome = REJECTED if status in (400, 404, 413, 422) else FAILED
-        return _all(ids, outcome, f"Pendo answered HTTP {status}{snippet(body)}")
+        return _all(ids, row_outcome(status), f"Pendo answered HTTP {status}{snippet(body)}")
     try:
         data = json.loads(body.decode("utf-8")) if body.strip() else None
     except (UnicodeDecodeError, ValueError):
@@ -107,8 +102,8 @@ def _error_text(entry: Any) -> str:
     if isinstance(entry, dict):
         for key in ("error", "message", "reason"):
             if isinstance(entry.get(key), str):
-                return str(entry[key])[:_SNIPPET]
-    return f"rejected by Pendo: {json.dumps(entry, default=str)[:_SNIPPET]}"
+                return str(entry[key])[:SNIPPET]
+    return f"rejected by Pendo: {json.dumps(entry, default=str)[:SNIPPET]}"
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -121,9 +116,3 @@ def _as_int(value: Any) -> int | None:
 
 def _all(ids: Sequence[str], outcome: str, reason: str) -> list[RowOutcome]:
     return [RowOutcome(i, outcome, reason) for i in ids]
-
-
-def snippet(body: bytes) -> str:
-    """A short, single-line excerpt of a response body for an error message."""
-    text = " ".join(body.decode("utf-8", "replace").split())[:_SNIPPET]
-    return f": {text}" if text else ""

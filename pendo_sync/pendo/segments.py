@@ -12,7 +12,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from pendo_sync.pendo.responses import FAILED, REJECTED, RowOutcome, snippet
+from pendo_sync.pendo.excerpt import snippet
+from pendo_sync.pendo.statuses import row_outcome
+from pendo_sync.row_outcome import FAILED, RowOutcome
 
 ADD, REMOVE = "add", "remove"
 OPERATIONS = (ADD, REMOVE)
@@ -32,13 +34,12 @@ def parse_multistatus(
     """The visitors of `operations` Pendo did not acknowledge, each with why; every other one it did.
 
     An operation is acknowledged by the multistatus entry naming it (`operation`), or, when entries name
-    none, by the entry at its position among the operations sent. Entries with a 4xx reject their
-    visitors (409 and 429 excepted: those mean "later"); other statuses, or no entry, fail them.
+    none, by the entry at its position among the operations sent. An entry's status says what its
+    visitors become as a whole answer's would (statuses.py); no entry fails them.
     """
     sent = [(op, list(ids)) for op, ids in operations if ids]
     if status != 200:
-        outcome = REJECTED if status in (400, 413, 422) else FAILED
-        return _all(sent, outcome, f"Pendo answered HTTP {status}{snippet(body)}")
+        return _all(sent, row_outcome(status), f"Pendo answered HTTP {status}{snippet(body)}")
     try:
         data = json.loads(body.decode("utf-8")) if body.strip() else None
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -61,8 +62,8 @@ def parse_multistatus(
         reason = f"Pendo answered {code} to the {op} operation" + (
             f": {str(message)[:_MESSAGE]}" if message else ""
         )
-        rejected = isinstance(code, int) and 400 <= code < 500 and code not in (409, 429)
-        outcomes += [RowOutcome(i, REJECTED if rejected else FAILED, reason) for i in ids]
+        outcome = row_outcome(code) if isinstance(code, int) and not isinstance(code, bool) else FAILED
+        outcomes += [RowOutcome(i, outcome, reason) for i in ids]
     return outcomes
 
 

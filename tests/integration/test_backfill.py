@@ -10,11 +10,11 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
 from pendo_sync.event_sync import EVENTS_PER_TASK
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
 from pendo_sync.run_context import BACKLOG
-from pendo_sync.warehouse import DbtTarget, Warehouse
 from tests.integration.harness import KEY, TRACK, Project, environ
 
 EVENTS = ("--select", "pendo_events")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pendo_sync.parsing import parse_project
+from pendo_sync.dbt_bridge.parsing import parse_project
+from pendo_sync.dbt_bridge.selection import Selection
+from pendo_sync.dbt_bridge.warehouse import DbtTarget
 from pendo_sync.pendo.emulator import Emulator
-from pendo_sync.selection import Selection
-from pendo_sync.sync import SyncOptions, load_config
-from pendo_sync.warehouse import DbtTarget
+from pendo_sync.project import SyncOptions, load_config
 from tests.integration.harness import Project, environ
 
 

@@ -9,10 +9,10 @@ import uuid
 import pytest
 
 from pendo_sync import run_context
+from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
 from pendo_sync.run_context import StateWriter
 from pendo_sync.state import StateStore, StateWrite
 from pendo_sync.state_sql import STATE
-from pendo_sync.warehouse import DbtTarget, Warehouse
 from tests.integration.harness import Project, environ
 
 

@@ -11,7 +11,7 @@ from pendo_sync.errors import UnknownSegmentError
 from pendo_sync.pendo.client import ClientOptions, PendoClient
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
-from pendo_sync.pendo.responses import FAILED
+from pendo_sync.row_outcome import FAILED
 from pendo_sync.settings import PendoSettings, Secret
 
 KEY = "test-key"

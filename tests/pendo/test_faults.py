@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 import requests
 
-from pendo_sync.errors import PendoAuthError
+from pendo_sync.errors import PendoAuthError, PendoUnavailable
 from pendo_sync.pendo.client import ClientOptions, PendoClient, json_array
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
-from pendo_sync.pendo.pacing import AdaptiveLimiter, PendoUnavailable
-from pendo_sync.pendo.responses import FAILED, REJECTED, UPDATED
+from pendo_sync.pendo.pacing import AdaptiveLimiter
+from pendo_sync.row_outcome import FAILED, REJECTED, UPDATED
 from pendo_sync.settings import settings_from_env
 
 KEY = "fault-test-key"
@@ -129,10 +129,26 @@ def test_a_refused_key_stops_without_retrying(emulator: Emulator, status: int) -
     assert emulator.faults.describe()[0]["hits"] == 1
 
 
-def test_a_404_is_not_retried(emulator: Emulator) -> None:
+def test_a_404_is_not_retried_and_fails_the_rows_without_blaming_them(emulator: Emulator) -> None:
+    """The bulk path names no id: a 404 is a missing endpoint or access, not the rows' fault."""
     faults(emulator, {"match": BULK, "status": 404})
-    assert set(post(client_for(emulator))) == {REJECTED}
+    assert set(post(client_for(emulator))) == {FAILED}
     assert emulator.faults.describe()[0]["hits"] == 1
+
+
+@pytest.mark.parametrize(("status", "outcome"), [(404, FAILED), (400, REJECTED), (503, FAILED)])
+def test_track_and_bulk_read_a_status_the_same_way(emulator: Emulator, status: int, outcome: str) -> None:
+    faults(emulator, {"match": BULK, "status": status}, {"match": "/data/track", "status": status})
+    settings = settings_from_env(
+        {"PENDO_INTEGRATION_KEY": KEY, "PENDO_TRACK_EVENT_SECRET": "track", "PENDO_BASE_URL": emulator.url}
+    )
+    client = PendoClient(settings, ClientOptions(retries=0))
+    event = {"type": "track", "event": "e", "visitorId": "v0", "timestamp": 1}
+    track = client.post_track("e1", event)
+    bulk = client.post_metadata("visitor", "custom", ENTRIES[:1], IDS[:1], create=False)
+    client.close()
+    assert track is not None and track.outcome == outcome
+    assert [o.outcome for o in bulk] == [outcome]
 
 
 def test_a_batch_rejected_whole_is_split_until_the_bad_row_is_isolated(emulator: Emulator) -> None:

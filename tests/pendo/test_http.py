@@ -20,7 +20,7 @@ import trustme
 
 from pendo_sync.errors import PendoError
 from pendo_sync.pendo.client import ClientOptions, PendoClient
-from pendo_sync.pendo.responses import FAILED
+from pendo_sync.row_outcome import FAILED
 from pendo_sync.settings import PendoSettings, Secret
 
 Handler = Callable[[IO[bytes], socket.socket], None]  # serves one accepted connection

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pendo_sync import json_sql
 from pendo_sync.coercion import STRING_MAX, coercer, json_value
 from pendo_sync.config import EventSpec
-from pendo_sync.event_sync import event_parts
+from pendo_sync.diffs import event_parts
 from pendo_sync.json_sql import EVENT_VALUE, Member, metadata_entry_sql, object_sql, rendering
 from pendo_sync.manifest import ModelNode
 from pendo_sync.payloads import RowRejected, mapped_field, metadata_entry, metadata_values

@@ -5,11 +5,11 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from pendo_sync import event_sync, metadata_sync
+from pendo_sync import diffs
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec, FieldMapping, MetadataSpec
+from pendo_sync.field_plan import FieldCheck
 from pendo_sync.manifest import ModelNode
-from pendo_sync.pendo.schema import FieldCheck
 from pendo_sync.plan import NO_STATE, against_empty_state
 
 DIALECT = sql.Dialect(lambda name: '"' + name.replace('"', '""') + '"')
@@ -38,7 +38,7 @@ TYPED = FieldCheck(
 
 
 def test_without_state_every_row_of_a_metadata_model_is_changed(db: duckdb.DuckDBPyConnection) -> None:
-    query = against_empty_state(metadata_sync.diff_sql(TYPED, "m", NO_STATE, DIALECT), DIALECT)
+    query = against_empty_state(diffs.metadata_diff_sql(TYPED, "m", NO_STATE, DIALECT), DIALECT)
     assert NO_STATE not in query
     rows = sorted(db.execute(query).fetchall())
     assert [r[0] for r in rows] == ["u1", "u2"]
@@ -53,7 +53,7 @@ def test_duckdb_renders_entries_and_returns_values_only_where_python_builds_one(
     db.execute("insert into m values ('u3', repeat('x', 1501), 3)")  # longer than Pendo keeps
     duck = sql.dialect_for("duckdb", DIALECT.quote)
     rows = sorted(
-        db.execute(against_empty_state(metadata_sync.diff_sql(TYPED, "m", NO_STATE, duck), duck)).fetchall()
+        db.execute(against_empty_state(diffs.metadata_diff_sql(TYPED, "m", NO_STATE, duck), duck)).fetchall()
     )
     entries = [(r[6], r[9]) for r in rows]
     assert entries == [
@@ -66,7 +66,7 @@ def test_duckdb_renders_entries_and_returns_values_only_where_python_builds_one(
 
 def test_without_state_every_event_is_new(db: duckdb.DuckDBPyConnection) -> None:
     spec = EventSpec(NODE, "user_id", "user_id", "seats", event_name="x")
-    query = against_empty_state(event_sync.diff_sql(spec, "m", NO_STATE, DIALECT, {}), DIALECT)
+    query = against_empty_state(diffs.event_diff_sql(spec, "m", NO_STATE, DIALECT, {}), DIALECT)
     assert sorted(r[0] for r in db.execute(query).fetchall()) == ["u1", "u2"]
 
 
@@ -79,11 +79,9 @@ def test_duckdb_renders_events_and_returns_values_only_where_python_builds_one()
     )
     spec = EventSpec(NODE, "id", "visitor", "ts", event_name="Paid", properties=(("amount", "amount"),))
     types = {"id": "VARCHAR", "visitor": "VARCHAR", "ts": "TIMESTAMP", "amount": "DECIMAL(12,2)"}
-    assert (
-        event_sync.event_parts(spec, {**types, "ts": "VARCHAR"}) is None
-    )  # text as a time: Python parses it
+    assert diffs.event_parts(spec, {**types, "ts": "VARCHAR"}) is None  # text as a time: Python parses it
     duck = sql.dialect_for("duckdb", DIALECT.quote)
-    query = against_empty_state(event_sync.diff_sql(spec, "ev", NO_STATE, duck, types), duck)
+    query = against_empty_state(diffs.event_diff_sql(spec, "ev", NO_STATE, duck, types), duck)
     rows = sorted(db.execute(query).fetchall())
     event = '{"type":"track","event":"Paid","visitorId":"u1","timestamp":1000,"properties":{"amount":2.5},"context":{}}'
     assert rows[0] == ("e1", None, None, None, None, event, 14, "1000")  # its timestamp: for a window

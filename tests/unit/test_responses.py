@@ -7,15 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pendo_sync.pendo.responses import (
-    FAILED,
-    MISSING,
-    REJECTED,
-    UNATTRIBUTED,
-    UPDATED,
-    RowOutcome,
-    parse_bulk_response,
-)
+from pendo_sync.pendo.responses import UNATTRIBUTED, parse_bulk_response
+from pendo_sync.row_outcome import FAILED, MISSING, REJECTED, UPDATED, RowOutcome
 
 IDS = ["a", "b", "c"]
 

@@ -7,17 +7,9 @@ from typing import Any
 import pytest
 
 from pendo_sync.config import FieldMapping, MetadataSpec
+from pendo_sync.field_plan import CUSTOM_FIX, check_fields, create_type, exact_as_double, plan_fields
 from pendo_sync.manifest import ModelNode
-from pendo_sync.pendo.schema import (
-    CUSTOM_FIX,
-    KindSchema,
-    PendoField,
-    check_fields,
-    create_type,
-    exact_as_double,
-    parse_schema,
-    plan_fields,
-)
+from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
 
 
 def model(name: str) -> ModelNode:

@@ -9,15 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from pendo_sync.cli_options import SelectorOption
-from pendo_sync.errors import ConfigError
-from pendo_sync.manifest import Manifest, ModelNode
-from pendo_sync.selection import (
+from pendo_sync.dbt_bridge.selection import (
     Selection,
     keep_selected,
     ls_args,
     parse_ls_output,
 )
-from pendo_sync.warehouse import DbtTarget
+from pendo_sync.dbt_bridge.warehouse import DbtTarget
+from pendo_sync.errors import ConfigError
+from pendo_sync.manifest import Manifest, ModelNode
 
 
 def model(fqn: tuple[str, ...], tagged: bool = True) -> ModelNode:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pendo_sync.pendo.responses import MISSING, REJECTED, RowOutcome
 from pendo_sync.report import ModelResult
+from pendo_sync.row_outcome import MISSING, REJECTED, RowOutcome
 from pendo_sync.sender import UNSENT, Batch, Request
 from pendo_sync.state import StateWrite
 

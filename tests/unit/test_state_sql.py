@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pendo_sync import state_sql as sql
 from pendo_sync.coercion import to_float
-from pendo_sync.pendo.schema import EXACT_DOUBLE_DIGITS
+from pendo_sync.field_plan import EXACT_DOUBLE_DIGITS
 
 D = sql.Dialect(quote=lambda name: '"' + name.replace('"', '""') + '"')
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from pendo_sync.config import near_misses
+from pendo_sync.dbt_bridge.parsing import QUIET, ParsedProject
+from pendo_sync.dbt_bridge.warehouse import DbtTarget, dbt_reason
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import ModelNode
-from pendo_sync.parsing import QUIET, ParsedProject
-from pendo_sync.warehouse import DbtTarget, dbt_reason
 
 SYNTAX_DOCS = "https://docs.getdbt.com/reference/node-selection/syntax"
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pendo_sync.dbt_bridge.warehouse import DbtTarget, dbt_reason
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import Manifest, parse_manifest
 from pendo_sync.package_version import PACKAGE
-from pendo_sync.warehouse import DbtTarget, dbt_reason
 
 QUIET = ["--quiet", "--log-level", "none", "--log-level-file", "none"]
 

@@ -1,4 +1,4 @@
-"""The only module that touches dbt: the user's own profile and adapter, raw DB-API cursors, streaming.
+"""The warehouse through dbt: the user's own profile and adapter, raw DB-API cursors, streaming.
 
 We go through dbt (not a second set of credentials) so `pendo-dbt` reaches the warehouse exactly as
 `dbt run` does. Rows are read with `fetchmany` on the adapter's raw cursor (a named, server-side cursor
@@ -25,8 +25,8 @@ from pendo_sync.errors import ConfigError, LockError, WarehouseError
 
 # DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
 # under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
-# the last connection closes. Under DuckDB's default limit (80% of RAM) both grow with the model (a
-# checkpoint of two million state rows takes ~300 MiB). So once a diff's joins are built (at full memory),
+# the last connection closes. Under DuckDB's default limit (80% of RAM) both grow with the model
+# (docs/performance.md). So once a diff's joins are built (at full memory),
 # DuckDB may grow only this much more, and the cap stays until the main thread's next query, which comes
 # after the state writer has committed the model's last rows; the checkpoint at close gets this much too.
 # Beyond it DuckDB spills to its temp directory. A profile's `memory_limit` is left alone.
