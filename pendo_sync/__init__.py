@@ -3,6 +3,8 @@
 `from pendo_sync import PendoSync` is the Python API (api.py); dbt is imported only when a command runs.
 """
 
+__version__ = "0.1.0"  # first: modules imported below read it (package_version.py)
+
 from pendo_sync.api import PendoSync, PlanResult, SyncResult, ValidateResult
 from pendo_sync.errors import (
     ConfigError,
@@ -13,7 +15,6 @@ from pendo_sync.errors import (
     WarehouseError,
 )
 
-__version__ = "0.1.0"
 __all__ = [
     "ConfigError",
     "LockError",
