@@ -57,6 +57,12 @@ CHUNK = 5000  # comparison rows fetched, and differences written, at a time
 # values at ~640 MB. Capped, it spills to disk beyond this: a 1M-visitor verify peaked at 356 MB instead
 # of 737 MB (docs/performance.md). A profile's own `memory_limit` is left alone.
 DUCKDB_MIB = 128
+# Capped, DuckDB still built the join's hash tables (the staged records grouped by id, then the model
+# probing them) at up to the cap, more with more rows: 1M visitors peaked 90 MB above 100k in a bare
+# process. So on DuckDB the comparison runs as one join per partition of the ids (by hash) of about this
+# many records, each under the cap: 100k and 1M then peak within ~15 MB (docs/performance.md). Each
+# partition scans the model and the staged pages again: 20 scans of 1M rows cost ~4 s.
+PART_ROWS = 50_000
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
 
@@ -154,7 +160,7 @@ class _Job:
     def verify(self, check: FieldCheck, relation: str, result: ModelVerify) -> None:
         started = time.monotonic()
         spec, warehouse, dialect = check.spec, self.store.warehouse, self.store.dialect
-        _, duplicate = profile_keys(warehouse, dialect, relation, spec.id_column, f"each {spec.kind}")
+        rows, duplicate = profile_keys(warehouse, dialect, relation, spec.id_column, f"each {spec.kind}")
         if duplicate:
             result.note = f"not verified: {duplicate}. Make the key unique in the model and rerun"
             result.error = True
@@ -168,11 +174,16 @@ class _Job:
             if self.options.sample:
                 query = vsql.sample_keys(relation, spec.id_column, self.options.sample, dialect)
                 keys = [str(r[0]) for r in warehouse.query(query)]
+            staged = 0
             with warehouse.memory_cap(DUCKDB_MIB):
                 for page in self._pages(spec.kind, selected, keys):
                     result.pendo_calls += 1
+                    staged += len(page)
                     self._stage(staging, spec.kind, selected, page)
-                self._compare(check, relation, staging, keys, result)
+            parts = 1
+            if keys is None and warehouse.adapter_type == "duckdb":
+                parts = max(1, -(-max(rows, staged) // PART_ROWS))
+            self._compare(check, relation, staging, keys, result, parts)
         finally:
             warehouse.execute([(f"drop table if exists {staging}", ())])
         if self.options.repair and result.drifted:
@@ -213,8 +224,16 @@ class _Job:
         self.store.warehouse.execute(bulk_insert(staging, columns, [], lists, self.store.dialect))
 
     def _compare(
-        self, check: FieldCheck, relation: str, staging: str, keys: Sequence[str] | None, result: ModelVerify
+        self,
+        check: FieldCheck,
+        relation: str,
+        staging: str,
+        keys: Sequence[str] | None,
+        result: ModelVerify,
+        parts: int,
     ) -> None:
+        """One streamed join of the model with the staged pages per partition of the ids, each under
+        DuckDB's cap (re-set per partition: a stream lifts it to build its join, then holds its growth)."""
         spec = check.spec
         columns = list(spec.columns)
         width = len(spec.fields)
@@ -230,17 +249,28 @@ class _Job:
             for i, f in enumerate(spec.fields)
         ]
         tallies = {f"{f.group}.{f.field}": Tally() for f in fields}
-        query = vsql.comparison(
-            relation, staging, spec.id_column, columns, width, self.store.dialect, check.doubles, keys
-        )
-        for rows in self.store.warehouse.stream(query, size=CHUNK):
-            for row in rows:
-                result.records += 1
-                drifted = self._judge_row(
-                    row, fields, tallies, spec, result, present=bool(row[1 + len(columns)])
-                )
-                result.drifted += drifted
-            self._flush(spec.model.unique_id)
+        warehouse = self.store.warehouse
+        for index in range(parts):
+            query = vsql.comparison(
+                relation,
+                staging,
+                spec.id_column,
+                columns,
+                width,
+                self.store.dialect,
+                check.doubles,
+                keys,
+                (index, parts) if parts > 1 else None,
+            )
+            with warehouse.memory_cap(DUCKDB_MIB):
+                for rows in warehouse.stream(query, size=CHUNK):
+                    for row in rows:
+                        result.records += 1
+                        drifted = self._judge_row(
+                            row, fields, tallies, spec, result, present=bool(row[1 + len(columns)])
+                        )
+                        result.drifted += drifted
+                    self._flush(spec.model.unique_id)
         self._flush(spec.model.unique_id)
         result.fields = {name: tally.counts for name, tally in tallies.items()}
 
