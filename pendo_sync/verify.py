@@ -63,6 +63,10 @@ DUCKDB_MIB = 128
 # many records, each under the cap: 100k and 1M then peak within ~15 MB (docs/performance.md). Each
 # partition scans the model and the staged pages again: 20 scans of 1M rows cost ~4 s.
 PART_ROWS = 50_000
+# Staging pages needs little memory (one page per insert), but DuckDB keeps the staged table's blocks
+# cached up to its limit: at 128 MiB, 1M staged records held ~40 MB more than 100k. Held lower while
+# staging, it evicts them instead.
+STAGING_MIB = 32
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
 
@@ -175,7 +179,7 @@ class _Job:
                 query = vsql.sample_keys(relation, spec.id_column, self.options.sample, dialect)
                 keys = [str(r[0]) for r in warehouse.query(query)]
             staged = 0
-            with warehouse.memory_cap(DUCKDB_MIB):
+            with warehouse.memory_cap(STAGING_MIB):
                 for page in self._pages(spec.kind, selected, keys):
                     result.pendo_calls += 1
                     staged += len(page)
