@@ -54,15 +54,16 @@ from pendo_sync.warehouse import Warehouse
 
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
 # DuckDB runs in this process: at its default limit it built the join of 1M visitors with their staged
-# values at ~640 MB. Capped, it spills to disk beyond this: a 1M-visitor verify peaked at 356 MB instead
-# of 737 MB (docs/performance.md). A profile's own `memory_limit` is left alone.
-DUCKDB_MIB = 128
-# Capped, DuckDB still built the join's hash tables (the staged records grouped by id, then the model
-# probing them) at up to the cap, more with more rows: 1M visitors peaked 90 MB above 100k in a bare
-# process. So on DuckDB the comparison runs as one join per partition of the ids (by hash) of about this
-# many records, each under the cap: 100k and 1M then peak within ~15 MB (docs/performance.md). Each
-# partition scans the model and the staged pages again: 20 scans of 1M rows cost ~4 s.
-PART_ROWS = 50_000
+# values at ~640 MB. Capped at 128 MiB as one join, it still filled the cap with the join's hash tables and
+# buffered results, more with more rows (a 1M-visitor verify peaked at 356 MB, 100k at 241 MB). So on
+# DuckDB the comparison runs as one join per hash partition of the ids, of about PART_VALUES values
+# (50,000 records of 6 fields) each, under this cap and spilling beyond it: 241 MB at 1M, 217 MB at 100k
+# (docs/performance.md). Each partition scans the model and the staged pages again. Scanning a wide model
+# needs more (40 fields ran out of memory at 64 MiB, not at 96), hence a MiB more per field. A profile's
+# own `memory_limit` is left alone.
+DUCKDB_MIB = 64
+MIB_PER_FIELD = 1
+PART_VALUES = 350_000  # ids and field values in one partition's join
 # Staging pages needs little memory (one page per insert), but DuckDB keeps the staged table's blocks
 # cached up to its limit: at 128 MiB, 1M staged records held ~40 MB more than 100k. Held lower while
 # staging, it evicts them instead.
@@ -186,7 +187,7 @@ class _Job:
                     self._stage(staging, spec.kind, selected, page)
             parts = 1
             if keys is None and warehouse.adapter_type == "duckdb":
-                parts = max(1, -(-max(rows, staged) // PART_ROWS))
+                parts = max(1, -(-max(rows, staged) * (1 + len(selected)) // PART_VALUES))
             self._compare(check, relation, staging, keys, result, parts)
         finally:
             warehouse.execute([(f"drop table if exists {staging}", ())])
@@ -266,7 +267,7 @@ class _Job:
                 keys,
                 (index, parts) if parts > 1 else None,
             )
-            with warehouse.memory_cap(DUCKDB_MIB):
+            with warehouse.memory_cap(DUCKDB_MIB + MIB_PER_FIELD * width):
                 for rows in warehouse.stream(query, size=CHUNK):
                     for row in rows:
                         result.records += 1
