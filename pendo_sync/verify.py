@@ -54,10 +54,19 @@ from pendo_sync.verify_compare import (
 from pendo_sync.verify_report import RESULTS_FILE, SHOWN, ModelVerify, ResultsFile, VerifyReport
 
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
-# DuckDB runs in this process and, at its default limit, builds the join of every visitor with its staged
-# values in memory. Capped, it spills to disk beyond this, so verify's peak does not grow with the model
-# (figures: docs/performance.md). A profile's own `memory_limit` is left alone.
-DUCKDB_MIB = 128
+# DuckDB runs in this process. Even capped, one join of every record with its staged values fills the cap
+# with hash tables and buffered results, more with more rows; so on DuckDB the comparison runs as one join
+# per hash partition of the ids, of about PART_VALUES values each, under this cap and spilling beyond it,
+# and verify's peak does not grow with the model (figures: docs/performance.md). Each partition scans the
+# model and the staged pages again. A wide model needs more memory to scan, hence a MiB more per field.
+# A profile's own `memory_limit` is left alone.
+DUCKDB_MIB = 64
+MIB_PER_FIELD = 1
+PART_VALUES = 350_000  # ids and field values in one partition's join
+# Staging pages needs little memory (one page per insert), but DuckDB keeps the staged table's blocks
+# cached up to its limit: at 128 MiB, 1M staged records held ~40 MB more than 100k. Held lower while
+# staging, it evicts them instead.
+STAGING_MIB = 32
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
 
@@ -155,7 +164,7 @@ class _Job:
     def verify(self, check: FieldCheck, relation: str, result: ModelVerify) -> None:
         started = time.monotonic()
         spec, warehouse, dialect = check.spec, self.store.warehouse, self.store.dialect
-        _, duplicate = profile_keys(warehouse, dialect, relation, spec.id_column, f"each {spec.kind}")
+        rows, duplicate = profile_keys(warehouse, dialect, relation, spec.id_column, f"each {spec.kind}")
         if duplicate:
             result.note = f"not verified: {duplicate}. Make the key unique in the model and rerun"
             result.error = True
@@ -169,11 +178,16 @@ class _Job:
             if self.options.sample:
                 query = vsql.sample_keys(relation, spec.id_column, self.options.sample, dialect)
                 keys = [str(r[0]) for r in warehouse.query(query)]
-            with warehouse.memory_cap(DUCKDB_MIB):
+            staged = 0
+            with warehouse.memory_cap(STAGING_MIB):
                 for page in self._pages(spec.kind, selected, keys):
                     result.pendo_calls += 1
+                    staged += len(page)
                     self._stage(staging, spec.kind, selected, page)
-                self._compare(check, relation, staging, keys, result)
+            parts = 1
+            if keys is None and warehouse.adapter_type == "duckdb":
+                parts = max(1, -(-max(rows, staged) * (1 + len(selected)) // PART_VALUES))
+            self._compare(check, relation, staging, keys, result, parts)
         finally:
             warehouse.execute([(f"drop table if exists {staging}", ())])
         if self.options.repair and result.drifted:
@@ -214,8 +228,16 @@ class _Job:
         self.store.warehouse.execute(bulk_insert(staging, columns, [], lists, self.store.dialect))
 
     def _compare(
-        self, check: FieldCheck, relation: str, staging: str, keys: Sequence[str] | None, result: ModelVerify
+        self,
+        check: FieldCheck,
+        relation: str,
+        staging: str,
+        keys: Sequence[str] | None,
+        result: ModelVerify,
+        parts: int,
     ) -> None:
+        """One streamed join of the model with the staged pages per partition of the ids, each under
+        DuckDB's cap (re-set per partition: a stream lifts it to build its join, then holds its growth)."""
         spec = check.spec
         columns = list(spec.columns)
         width = len(spec.fields)
@@ -231,17 +253,28 @@ class _Job:
             for i, f in enumerate(spec.fields)
         ]
         tallies = {f"{f.group}.{f.field}": Tally() for f in fields}
-        query = vsql.comparison(
-            relation, staging, spec.id_column, columns, width, self.store.dialect, check.doubles, keys
-        )
-        for rows in self.store.warehouse.stream(query, size=CHUNK):
-            for row in rows:
-                result.records += 1
-                drifted = self._judge_row(
-                    row, fields, tallies, spec, result, present=bool(row[1 + len(columns)])
-                )
-                result.drifted += drifted
-            self._flush(spec.model.unique_id)
+        warehouse = self.store.warehouse
+        for index in range(parts):
+            query = vsql.comparison(
+                relation,
+                staging,
+                spec.id_column,
+                columns,
+                width,
+                self.store.dialect,
+                check.doubles,
+                keys,
+                (index, parts) if parts > 1 else None,
+            )
+            with warehouse.memory_cap(DUCKDB_MIB + MIB_PER_FIELD * width):
+                for rows in warehouse.stream(query, size=CHUNK):
+                    for row in rows:
+                        result.records += 1
+                        drifted = self._judge_row(
+                            row, fields, tallies, spec, result, present=bool(row[1 + len(columns)])
+                        )
+                        result.drifted += drifted
+                    self._flush(spec.model.unique_id)
         self._flush(spec.model.unique_id)
         result.fields = {name: tally.counts for name, tally in tallies.items()}
 

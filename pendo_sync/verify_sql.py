@@ -64,10 +64,12 @@ def comparison(
     d: Dialect,
     doubles: Collection[str] = (),
     keys: Sequence[str] | None = None,
+    part: tuple[int, int] | None = None,
 ) -> str:
     """Each model row with Pendo's staged values: key, `columns` in order (those in `doubles` as the
     dialect's double, as sync's diff fetches them), 1 when Pendo has the record (else 0), then Pendo's
-    value of each field as JSON text. Only the rows of `keys` when given (a sample)."""
+    value of each field as JSON text. Only the rows of `keys` when given (a sample); only partition
+    `index` of `count` when `part` is given (see `in_part`)."""
     q = d.quote
     key = d.text(q(id_column))
     values = [f"cast({q(c)} as {d.double_type})" if d.double_type and c in doubles else q(c) for c in columns]
@@ -75,9 +77,13 @@ def comparison(
     where = f"{key} is not null"
     if keys is not None:
         where += f" and {key} in ({', '.join(literal(k) for k in keys) or 'null'})"
+    staged_where = ""
+    if part is not None:
+        where += f" and {in_part(key, *part)}"
+        staged_where = f" where {in_part('record_key', *part)}"
     staged = ", ".join(f"min(v{i}) as v{i}" for i in range(width))
-    pendo = (
-        f"select record_key, {staged} from {staging} group by record_key"  # a record paged twice counts once
+    pendo = (  # a record paged twice counts once
+        f"select record_key, {staged} from {staging}{staged_where} group by record_key"
     )
     model_columns = ", ".join(f"m.c{i}" for i in range(len(columns)))
     pendo_columns = ", ".join(f"p.v{i}" for i in range(width))
@@ -85,6 +91,13 @@ def comparison(
         f"select m.k, {model_columns}, case when p.record_key is null then 0 else 1 end, {pendo_columns}\n"
         f"from ({model} where {where}) m\nleft join ({pendo}) p on p.record_key = m.k"
     )
+
+
+def in_part(key: str, index: int, count: int) -> str:
+    """Whether `key` falls in partition `index` of `count`, by DuckDB's hash of the key: each key in
+    exactly one, on both sides of the join alike, so the partitions' joins together are the whole join.
+    Only DuckDB is partitioned: it runs in our process, and a join's hash tables grow with its rows."""
+    return f"hash({key}) % {int(count)} = {int(index)}"
 
 
 def forget_differences(schema: str, run_id: str, model_id: str, d: Dialect) -> str:

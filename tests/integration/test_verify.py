@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
+from pendo_sync import verify as verify_module
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults
 from tests.integration.harness import Project, metadata_posts
@@ -154,6 +157,41 @@ def test_paging_across_the_emulators_row_cap(project: Project, emulator: Emulato
     assert "10 records compared, 1 record drifted [" in result.output
     assert "4 records compared, 0 records drifted" in result.output
     assert len(aggregations(emulator)) - before == 4 + 2  # 3+3+3+1 visitors, 3+1 accounts
+
+
+def tallies(output: str) -> list[str]:
+    """The per-field counts a verify printed, without the log's time prefix."""
+    return sorted(line.split(" ", 1)[1].strip() for line in output.splitlines() if " match, " in line)
+
+
+def test_a_comparison_in_partitions_finds_what_one_join_finds(
+    project: Project, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Partitions of 16 values, a record or two each (on DuckDB, which joins in our process; one join on
+    PostgreSQL)."""
+    assert project.sync(emulator).exit_code == 0
+    emulator.set_value("visitor", "u002", "custom", "plan_tier", "enterprise")
+    emulator.set_value("visitor", "u010", "custom", "is_admin", False)
+    emulator.drop_record("visitor", "u003")
+    whole = verify(project, emulator)
+    monkeypatch.setattr(verify_module, "PART_VALUES", 16)
+
+    parted = verify(project, emulator)
+
+    assert parted.exit_code == 1, parted.output
+    assert "10 records compared, 3 records drifted [" in parted.output
+    assert "custom.plan_tier: 8 match, 1 differ, 1 missing in Pendo" in parted.output
+    assert "4 records compared, 0 records drifted" in parted.output
+    found = sorted(
+        (d["id"], d["group"], d["field"], d["outcome"]) for d in verify_results(project)["differences"]
+    )
+    assert found == [
+        ("u002", "custom", "plan_tier", "differ"),
+        ("u003", "agent", "", "missing"),
+        ("u003", "custom", "", "missing"),
+        ("u010", "custom", "is_admin", "differ"),
+    ]
+    assert tallies(parted.output) == tallies(whole.output)
 
 
 def test_sample_reads_only_the_sampled_records_by_filter(project: Project, emulator: Emulator) -> None:

@@ -47,6 +47,24 @@ def test_a_sample_compares_only_its_keys() -> None:
     assert len(db.execute(vsql.sample_keys("model", "id", 2, D)).fetchall()) == 2
 
 
+def test_the_partitions_of_the_ids_together_are_the_whole_comparison_each_row_once() -> None:
+    db = database()
+    db.execute("insert into model select i, 'x' || i, i from range(10, 200) t(i)")
+    db.execute(
+        """insert into staged select cast(i as varchar), '"x' || i || '"', null from range(10, 150) t(i)"""
+    )
+    whole = sorted(db.execute(vsql.comparison("model", "staged", "id", ["id", "email"], 2, D)).fetchall())
+
+    parts = [
+        db.execute(vsql.comparison("model", "staged", "id", ["id", "email"], 2, D, part=(i, 7))).fetchall()
+        for i in range(7)
+    ]
+
+    assert sorted(row for part in parts for row in part) == whole
+    assert len(whole) == 193 and all(parts)  # every partition has rows: the ids are spread over them
+    assert [r[3] for r in whole if r[0] in ("1", "149", "150")] == [1, 1, 0]
+
+
 def test_repair_forgets_exactly_the_drifted_groups_of_this_run_and_model() -> None:
     db = duckdb.connect()
     schema = '"s"'
