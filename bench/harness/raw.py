@@ -6,8 +6,8 @@ requests.Session. For events, where one small request is one row and so the HTTP
 the ceiling, there are three clients: urllib3, bare http.client, and a socket client that writes each
 request as one prebuilt block and reads the answer by its Content-Length: the least any client can do,
 and less than any maintained HTTP library does (urllib3, which pendo-dbt uses, also parses every answer
-strictly and handles chunked answers, TLS, proxies and dropped connections). A `requests.Session` events client (~940 events/s against ~4,600 for http.client,
-seventh session) is no longer run: since decision 0006 it could not be the ceiling, and it took 3.5 min.
+strictly and handles chunked answers, TLS, proxies and dropped connections). A `requests.Session` events client (~940 events/s against ~4,600 for http.client)
+is no longer run: since decision 0006 it could not be the ceiling, and it took 3.5 min.
 """
 
 from __future__ import annotations
