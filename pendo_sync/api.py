@@ -181,7 +181,7 @@ class PendoSync:
             select,
             exclude,
             client=ClientOptions(
-                threads=_threads(threads), timeout=timeout, max_rps=max_rps, retry_budget=retry_budget
+                threads=parse_threads(threads), timeout=timeout, max_rps=max_rps, retry_budget=retry_budget
             ),
             batch_size=batch_size,
             batch_bytes=batch_bytes,
@@ -319,7 +319,7 @@ def _limit(value: str | int | RejectLimit) -> RejectLimit:
         raise ConfigError([f"fail_on_rejected: {exc}"]) from None
 
 
-def _threads(value: Threads) -> int | None:
+def parse_threads(value: Threads) -> int | None:
     """'auto' (or None): as many in flight as Pendo's answer time needs; else 1 to 64."""
     if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
         return None

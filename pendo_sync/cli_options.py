@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from pendo_sync.api import parse_threads
+from pendo_sync.errors import ConfigError
 from pendo_sync.thresholds import RejectLimit
 
 
@@ -44,12 +46,9 @@ def reject_limit(ctx: click.Context, param: click.Parameter, value: str) -> Reje
 
 def thread_count(ctx: click.Context, param: click.Parameter, value: str) -> int | None:
     """Callback of --threads: 'auto' (None: as many in flight as Pendo's answer time needs) or 1-64."""
-    if value.strip().lower() == "auto":
-        return None
     try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 64:
-        raise click.BadParameter(f"{value!r} is not 'auto' or a whole number from 1 to 64.", ctx, param)
-    return count
+        return parse_threads(value)
+    except ConfigError:
+        raise click.BadParameter(
+            f"{value!r} is not 'auto' or a whole number from 1 to 64.", ctx, param
+        ) from None

@@ -47,7 +47,11 @@ class DbtTarget:
 
     def dbt_args(self) -> list[str]:
         """These flags for an in-process dbt command (dbtRunner)."""
-        args = ["--project-dir", str(self.project_dir)]
+        return ["--project-dir", str(self.project_dir), *self._profile_flags()]
+
+    def _profile_flags(self) -> list[str]:
+        """--profiles-dir, --target, --profile and --vars, those that are set."""
+        flags = []
         for flag, value in (
             ("--profiles-dir", self.profiles_dir),
             ("--target", self.target),
@@ -55,21 +59,14 @@ class DbtTarget:
             ("--vars", self.vars),
         ):
             if value is not None:
-                args += [flag, str(value)]
-        return args
+                flags += [flag, str(value)]
+        return flags
 
     def shell_flags(self) -> str:
         """The flags a dbt command in a fix must repeat to act on the same project, profile, target and
         vars, quoted for a shell: a fix that drops `--target prod` would act on another target."""
         parts = [] if self.project_dir == Path(".") else ["--project-dir", str(self.project_dir)]
-        for flag, value in (
-            ("--profiles-dir", self.profiles_dir),
-            ("--target", self.target),
-            ("--profile", self.profile),
-            ("--vars", self.vars),
-        ):
-            if value is not None:
-                parts += [flag, str(value)]
+        parts += self._profile_flags()
         return "".join(f" {shlex.quote(part)}" for part in parts)
 
 
