@@ -16,10 +16,10 @@ from tests.integration.harness import Project, metadata_posts
 
 @pytest.mark.slow
 def test_a_second_sync_waits_for_no_one_and_says_why(project: Project, emulator: Emulator) -> None:
-    # The first run sends metadata from inside its lock; the emulator holds that request, and the first run
-    # is frozen (SIGSTOP) while the held request is still unanswered, so it is inside its lock for as long
-    # as the second run takes, however slow the machine.
-    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 10.0, "times": 1}]))
+    # The first run sends metadata from inside its lock; the emulator holds every such request (the model's
+    # two groups go out in parallel), and the first run is frozen (SIGSTOP) while they are unanswered, so it
+    # is inside its lock for as long as the second run takes, however slow the machine.
+    emulator.faults.set(parse_faults([{"match": "/api/v1/metadata/visitor", "delay": 10.0}]))
     env = project.process_env(emulator)
     first = subprocess.Popen(
         [sys.executable, "-m", "pendo_sync", "sync", *project.flags, "-s", "pendo_visitors"],
