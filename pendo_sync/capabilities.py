@@ -1,0 +1,81 @@
+"""What each dbt adapter's warehouse and driver can do: the one place adapter differences live, as data.
+
+Everything that differs between warehouses (how parameters are bound, whether statements share a
+transaction, how unquoted names fold, which text type holds a long reason, whether a table can DELETE,
+whether the driver streams a result) is read from here; the SQL itself is written once (docs/decisions).
+A field states a fact about the engine or its driver and says where it comes from when that is not obvious.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Transactions = Literal["statements", "dbapi", "none"]
+Streaming = Literal["cursor", "server_cursor", "buffered", "pages"]
+Lock = Literal["advisory", "file", "lease"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    adapter: str  # dbt's adapter type
+    sqlglot_dialect: str  # the dialect SQL is rendered into
+    # The DB-API paramstyle marker ("?" or "%s"), or None when values are rendered as SQL literals (drivers
+    # that substitute parameters by text without escaping, or that have no DB-API cursor at all).
+    placeholder: str | None
+    max_params: int | None  # bound parameters one statement may carry (None: no limit we rely on)
+    # "statements": begin/commit sent as SQL (DuckDB; Snowflake's connector runs in autocommit);
+    # "dbapi": the connection's commit()/rollback(); "none": each statement commits alone.
+    transactions: Transactions
+    text_type: str  # a text column that holds a run summary or a long reason
+    fold: Literal["lower", "upper", "none"]  # how an unquoted identifier is stored
+    delete: bool  # DELETE works on the tables the state lives in
+    # "server_cursor": a named cursor streams (PostgreSQL); "cursor": fetchmany streams; "buffered": the
+    # driver holds the whole result, so reads go in keyset pages; "pages": a client iterating result pages.
+    streaming: Streaming
+    lock: Lock  # how one sync at a time is enforced: the engine's own lock, or a lease row in state
+
+
+CAPABILITIES: dict[str, Capabilities] = {
+    c.adapter: c
+    for c in (
+        Capabilities("duckdb", "duckdb", "?", None, "statements", "varchar", "lower", True, "cursor", "file"),
+        Capabilities(
+            "postgres",
+            "postgres",
+            "%s",
+            65535,
+            "dbapi",
+            "varchar",
+            "lower",
+            True,
+            "server_cursor",
+            "advisory",
+        ),
+        # varchar without a length is varchar(256) on Redshift; redshift_connector buffers every result.
+        Capabilities(
+            "redshift", "redshift", "%s", 32767, "dbapi", "varchar(65535)", "lower", True, "buffered", "lease"
+        ),
+        Capabilities(
+            "snowflake", "snowflake", "%s", 16384, "statements", "varchar", "upper", True, "cursor", "lease"
+        ),
+        # dbt-bigquery's handle is a google.cloud.bigquery.Client: no DB-API cursor.
+        Capabilities("bigquery", "bigquery", None, None, "none", "string", "none", True, "pages", "lease"),
+        # dbt-spark's session handle substitutes %s by text without escaping; plain tables cannot DELETE.
+        Capabilities("spark", "spark", None, None, "none", "string", "none", False, "buffered", "lease"),
+        Capabilities(
+            "databricks", "databricks", None, None, "none", "string", "none", True, "cursor", "lease"
+        ),
+        Capabilities("trino", "trino", "?", None, "none", "varchar", "lower", False, "cursor", "lease"),
+        Capabilities("athena", "athena", None, None, "none", "varchar", "lower", False, "buffered", "lease"),
+    )
+}
+
+
+def capabilities_for(adapter: str) -> Capabilities:
+    """The adapter's entry; an adapter we do not know is treated as a DB-API driver with standard SQL and
+    no lock of its own, which is the common case (the README's support table says what is tested)."""
+    found = CAPABILITIES.get(adapter)
+    if found is not None:
+        return found
+    return Capabilities(adapter, "", "%s", 1000, "dbapi", "varchar", "lower", True, "buffered", "lease")
