@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec, MetadataSpec
-from pendo_sync.field_plan import FieldCheck
+from pendo_sync.field_plan import FieldCheck, temporal_kind
 from pendo_sync.json_sql import EVENT_VALUE, EventParts, Member, Rendering, identifier, rendering
 from pendo_sync.payloads import ID_FIELD
 
@@ -39,6 +39,7 @@ def metadata_diff_sql(check: FieldCheck, relation: str, state_schema: str, diale
         groups,
         dialect,
         check.doubles,
+        {c: kind for c, t in check.column_types.items() if (kind := temporal_kind(t))},
     )
 
 

@@ -55,7 +55,7 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
         emit(NOTHING_TAGGED)
         return PlanReport(target=options.target.target or "", adapter=manifest.adapter_type)
     with Warehouse(options.target) as warehouse:
-        relations, column_types, problems = check_models(parsed, warehouse, options.target)
+        parsed, relations, column_types, problems = check_models(parsed, warehouse, options.target)
         typing = _field_typing(parsed.specs, column_types, problems, options)
         unbuilt, stale = check_builds(parsed.specs, relations, manifest, options)
         store = StateStore(warehouse, state_schema(manifest, warehouse))

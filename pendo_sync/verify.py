@@ -91,7 +91,7 @@ def run_verify(options: VerifyOptions, emit: Emit, record: Record) -> VerifyRepo
         return report
     settings = settings_from_env(base_url=dbt.pendo_url, region=dbt.region)
     with Warehouse(dbt.target) as warehouse:
-        relations, column_types, problems = check_models(parsed, warehouse, dbt.target)
+        parsed, relations, column_types, problems = check_models(parsed, warehouse, dbt.target)
         metadata = [s for s in parsed.specs if isinstance(s, MetadataSpec)]
         client = PendoClient(settings, options.client)
         try:
