@@ -51,8 +51,9 @@ def render(sql: str, params: Sequence[Any], capabilities: Capabilities) -> tuple
 
 @functools.lru_cache(maxsize=1024)
 def _pyformat(sql: str) -> str:
-    """`?` markers as psycopg2's `%s`, and every other `%` doubled, outside literals and quoted names."""
-    return _PG_TOKENS.sub(lambda m: "%s" if m[0] == "?" else "%%" if m[0] == "%" else m[0], sql)
+    """`?` markers (outside literals and quoted names) as psycopg2's `%s`, and every `%` doubled: the
+    driver formats the whole text, literals included."""
+    return _PG_TOKENS.sub(lambda m: "%s" if m[0] == "?" else m[0].replace("%", "%%"), sql)
 
 
 @functools.lru_cache(maxsize=1024)
