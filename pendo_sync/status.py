@@ -131,7 +131,9 @@ def _model_status(
 def _pending(store: StateStore, spec: SyncSpec, relation: str) -> tuple[int, str]:
     """Rows the next sync will send, by sync's own diff against state."""
     if isinstance(spec, MetadataSpec):
-        query = metadata_pending_sql(spec, relation, store.schema, store.dialect)
+        # where hashes format dates and times, they need the column types that sync had
+        types = dict(store.warehouse.column_types(relation) or []) if store.dialect.session_text else {}
+        query = metadata_pending_sql(spec, relation, store.schema, store.dialect, types)
         return int(store.warehouse.query(query)[0][0]), ""
     if isinstance(spec, SegmentSpec):
         diff = segment_sql.segment_diff(
