@@ -125,3 +125,10 @@ def test_relations_keep_their_quoting_across_dialects() -> None:
         canonical_relation("DB.dev_pendo_sync.pendo_sync_state", snowflake)
         == "DB.dev_pendo_sync.pendo_sync_state"
     )
+
+
+@pytest.mark.parametrize("adapter", ["bigquery", "spark", "athena", "snowflake", "trino"])
+@given(text=TEXT)
+def test_string_literals_are_sqlglots(adapter: str, text: str) -> None:
+    dialect = capabilities_for(adapter).sqlglot_dialect
+    assert literal(text, dialect) == exp.Literal.string(text).sql(dialect=dialect)
