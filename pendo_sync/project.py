@@ -108,11 +108,7 @@ def check_models(
     specs = []
     for spec in parsed.specs:
         model = spec.model
-        relation = (
-            warehouse.canonical(model.relation_name)
-            if model.relation_name
-            else warehouse.relation(model.database, model.schema, model.alias)
-        )
+        relation = relation_of(model, warehouse)
         relations[model.unique_id] = relation
         columns = warehouse.column_types(relation)
         if columns is None:
@@ -131,3 +127,11 @@ def check_models(
             problems.extend(check_columns(spec, columns))
         specs.append(spec)
     return replace(parsed, specs=tuple(specs)), relations, types, problems
+
+
+def relation_of(model: ModelNode, warehouse: Warehouse) -> str:
+    """Where dbt built the model, in canonical SQL: its relation_name as dbt rendered it (the project's
+    quoting included), else from its parts."""
+    if model.relation_name:
+        return warehouse.canonical(model.relation_name)
+    return warehouse.relation(model.database, model.schema, model.alias)

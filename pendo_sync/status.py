@@ -23,7 +23,7 @@ from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
 from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.diffs import event_diff_sql, metadata_pending_sql
 from pendo_sync.errors import Problem
-from pendo_sync.project import SyncOptions, load_config
+from pendo_sync.project import SyncOptions, load_config, relation_of
 from pendo_sync.report import plural, rows_status
 from pendo_sync.state import StateStore, state_schema
 
@@ -179,7 +179,7 @@ def _relations(
     unreadable: dict[str, str] = {}
     for spec in specs:
         model = spec.model
-        relation = warehouse.relation(model.database, model.schema, model.alias)
+        relation = relation_of(model, warehouse)
         columns = warehouse.column_types(relation)
         problems: list[Problem] = []
         if columns is not None:

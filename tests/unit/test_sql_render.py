@@ -132,3 +132,12 @@ def test_relations_keep_their_quoting_across_dialects() -> None:
 def test_string_literals_are_sqlglots(adapter: str, text: str) -> None:
     dialect = capabilities_for(adapter).sqlglot_dialect
     assert literal(text, dialect) == exp.Literal.string(text).sql(dialect=dialect)
+
+
+@given(TEXT)
+def test_postgres_markers_survive_the_drivers_formatting(text: str) -> None:
+    """psycopg2 formats the whole statement with `%`: a literal holding `%` or `?` must come out as
+    written, and only the markers take values."""
+    sql = f'select {literal(text, "postgres")}, "a?%" from t where k = ?'
+    out, _ = render(sql, ["v"], capabilities_for("postgres"))
+    assert out % ("'v'",) == sql.replace("k = ?", "k = 'v'")
