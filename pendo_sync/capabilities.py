@@ -34,7 +34,7 @@ class Capabilities:
     # "server_cursor": a named DB-API cursor streams (psycopg2); "cursor": fetchmany streams; "declare": a
     # cursor declared in SQL and read with FETCH FORWARD inside a transaction (the driver itself buffers
     # results); "session": a local SparkSession reads partition by partition (else keyset pages);
-    # "buffered": nothing streams, so reads go in keyset pages of `page_rows` (docs/decisions/0022).
+    # "buffered": nothing streams, so reads go in keyset pages of `page_rows` (docs/decisions/0024).
     streaming: Streaming
     lock: Lock  # how one sync at a time is enforced: the engine's own lock, or a lease row in state
     # "dbapi": the handle dbt opens is a PEP 249 connection (cursor, fetchmany, commit); "dbt": only dbt's

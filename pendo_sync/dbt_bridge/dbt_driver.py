@@ -57,7 +57,10 @@ class DbtDriver:
         """(name, type as dbt names it) of each column; empty when the relation is missing."""
         self._connect()
         self._load_macros()
-        found = self._adapter.get_columns_in_relation(self._relation(relation))
+        try:
+            found = self._adapter.get_columns_in_relation(self._relation(relation))
+        finally:  # dbt's macros begin a transaction (`statement` blocks auto-begin): end it, it only read
+            self._adapter.connections.rollback_if_open()
         return [(str(column.name), str(column.data_type)) for column in found]
 
     def _execute(self, sql: str, params: Sequence[Any], *, fetch: bool) -> Any:
@@ -71,26 +74,25 @@ class DbtDriver:
 
     @contextlib.contextmanager
     def _transaction(self, *, reads: bool) -> Iterator[None]:
-        """dbt's own begin/commit where the driver has transactions ("dbapi"), so a read ends the one the
-        driver opened; begin/commit as SQL where the connection is in autocommit ("statements", writes)."""
+        """Where the driver has transactions ("dbapi") it opens one itself: end it with the handle's
+        commit/rollback, so a batch is all or nothing and a read holds no locks (dbt's SQL-level
+        begin/commit does not reset psycopg2's own transaction state). Where the connection is in
+        autocommit ("statements") a batch is wrapped in begin/commit as SQL."""
         mode = self.capabilities.transactions
-        self._connect()
-        connections = self._adapter.connections
-        if mode == "dbapi":
-            connections.begin()
-        elif mode == "statements" and not reads:
+        handle = self._connect()
+        if mode == "statements" and not reads:
             self._adapter.execute("begin transaction")
         try:
             yield
         except BaseException:
             with contextlib.suppress(Exception):
                 if mode == "dbapi":
-                    connections.rollback_if_open()
+                    handle.rollback()
                 elif mode == "statements" and not reads:
                     self._adapter.execute("rollback")
             raise
         if mode == "dbapi":
-            connections.commit()
+            handle.commit()
         elif mode == "statements" and not reads:
             self._adapter.execute("commit")
 
