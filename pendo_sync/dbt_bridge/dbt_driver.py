@@ -12,6 +12,7 @@ Column types come from `adapter.get_columns_in_relation`, as dbt itself names th
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
@@ -34,6 +35,8 @@ class DbtDriver:
         self._connect = connect  # names (and opens) this thread's dbt connection
         self._quote = quote
         self._load_macros = load_macros  # what dbt's macro-backed calls need, loaded on first use
+        if capabilities.streaming == "session":
+            _quiet_pyspark()
 
     def fetch(self, sql: str, params: Sequence[Any]) -> tuple[list[str], Rows]:
         with self._transaction(reads=True):
@@ -110,6 +113,17 @@ class DbtDriver:
             return None
         self._connect()
         return SparkSession.getActiveSession()
+
+
+def _quiet_pyspark() -> None:
+    """pyspark logs every failed query with its Java stack trace on stderr; the failure reaches the user
+    as our WarehouseError (and a relation that is not built yet is an expected probe, not an error)."""
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:
+        return
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _partitions(session: Any, sql: str, size: int) -> Generator[Rows, None, None]:
