@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Transactions = Literal["statements", "dbapi", "none"]
-Streaming = Literal["cursor", "server_cursor", "declare", "session", "buffered"]
+Streaming = Literal["cursor", "server_cursor", "declare", "session", "pages", "buffered"]
 Driver = Literal["dbapi", "dbt"]
 Lock = Literal["advisory", "file", "lease"]
 
@@ -34,6 +34,7 @@ class Capabilities:
     # "server_cursor": a named DB-API cursor streams (psycopg2); "cursor": fetchmany streams; "declare": a
     # cursor declared in SQL and read with FETCH FORWARD inside a transaction (the driver itself buffers
     # results); "session": a local SparkSession reads partition by partition (else keyset pages);
+    # "pages": dbt-bigquery's query iterator, one result page at a time (not run here: no BigQuery engine);
     # "buffered": nothing streams, so reads go in keyset pages of `page_rows` (docs/decisions/0024).
     streaming: Streaming
     lock: Lock  # how one sync at a time is enforced: the engine's own lock, or a lease row in state
@@ -100,7 +101,7 @@ CAPABILITIES: dict[str, Capabilities] = {
             "string",
             "none",
             True,
-            "buffered",
+            "pages",
             "lease",
             driver="dbt",
         ),

@@ -3,8 +3,8 @@
 dbt-bigquery's handle is a `google.cloud.bigquery.Client` (no cursor, no commit); dbt-spark's session
 handle has no fetchmany and substitutes parameters by text. What every adapter implements is
 `adapter.execute(sql, fetch=True)`, which returns an agate table of the whole result: so reads go in
-keyset pages (paging.py), and a local SparkSession, where dbt-spark runs one, is read partition by
-partition instead. Parameters arrive inlined as literals on these adapters (capabilities.placeholder is
+keyset pages (paging.py), except where the adapter streams another way: BigQuery's result pages, and a
+local SparkSession (dbt-spark's `session` method) read partition by partition. Parameters arrive inlined as literals on these adapters (capabilities.placeholder is
 None); where some are still bound (a DB-API adapter forced onto this driver), dbt's `add_query` binds them.
 Column types come from `adapter.get_columns_in_relation`, as dbt itself names them.
 """
@@ -51,9 +51,12 @@ class DbtDriver:
                 self._execute(sql, params, fetch=False)
 
     def stream(self, sql: str, size: int) -> Generator[Rows, None, None]:
-        session = self._spark_session() if self.capabilities.streaming == "session" else None
+        streaming = self.capabilities.streaming
+        session = self._spark_session() if streaming == "session" else None
         if session is not None:
             return _partitions(session, render(sql, (), self.capabilities)[0], size)
+        if streaming == "pages":
+            return self._result_pages(render(sql, (), self.capabilities)[0], size)
         return keyset_pages(self.fetch, sql, size, self.capabilities.page_rows, self._quote)
 
     def describe(self, relation: str) -> list[tuple[str, str]]:
@@ -65,6 +68,20 @@ class DbtDriver:
         finally:  # dbt's macros begin a transaction (`statement` blocks auto-begin): end it, it only read
             self._adapter.connections.rollback_if_open()
         return [(str(column.name), str(column.data_type)) for column in found]
+
+    def _result_pages(self, sql: str, size: int) -> Generator[Rows, None, None]:
+        """dbt-bigquery's `raw_execute_with_comment` returns the query's RowIterator, which fetches one
+        result page at a time as it is iterated (dbt's `execute` would make one agate table of all)."""
+        self._connect()
+        _, iterator = self._adapter.connections.raw_execute_with_comment(sql)
+        rows: Rows = []
+        for row in iterator:
+            rows.append(tuple(row.values()))
+            if len(rows) == size:
+                yield rows
+                rows = []
+        if rows:
+            yield rows
 
     def _execute(self, sql: str, params: Sequence[Any], *, fetch: bool) -> Any:
         sql, bound = render(sql, params, self.capabilities)
