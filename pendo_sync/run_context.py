@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from pendo_sync.dbt_bridge.warehouse import Warehouse
@@ -109,6 +110,9 @@ class StateWriter:
 
 @dataclass
 class RunContext:
+    """Shared by the models syncing at once: each reads on its own thread (and warehouse connection),
+    and they share the writer and the HTTP workers (`http`: `workers` threads, `--threads`)."""
+
     warehouse: Warehouse
     store: StateStore
     client: PendoClient
@@ -118,3 +122,4 @@ class RunContext:
     batch_size: int
     batch_bytes: int
     progress: Progress
+    http: Executor

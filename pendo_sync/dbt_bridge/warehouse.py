@@ -3,7 +3,8 @@
 We go through dbt (not a second set of credentials) so `pendo-dbt` reaches the warehouse exactly as
 `dbt run` does. Rows are read with `fetchmany` on the adapter's raw cursor (a named, server-side cursor
 on PostgreSQL, which otherwise buffers the whole result): agate tables would hold a model in memory.
-dbt keeps one connection per thread: the main thread reads, the state writer thread writes.
+dbt keeps one connection per thread: each model syncing reads on its own thread, the state writer's
+thread writes.
 dbt is imported lazily so `pendo-dbt --help` starts instantly.
 """
 
@@ -27,7 +28,7 @@ from pendo_sync.errors import ConfigError, LockError, WarehouseError
 # under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
 # the last connection closes. Under DuckDB's default limit (80% of RAM) both grow with the model
 # (docs/performance.md). So once a diff's joins are built (at full memory),
-# DuckDB may grow only this much more, and the cap stays until the main thread's next query, which comes
+# DuckDB may grow only this much more, and the cap stays until that model's thread's next query, which comes
 # after the state writer has committed the model's last rows; the checkpoint at close gets this much too.
 # Beyond it DuckDB spills to its temp directory. A profile's `memory_limit` is left alone.
 _SPILL_HEADROOM_MIB = 32
@@ -79,10 +80,11 @@ class Warehouse:
         self.vars: dict[str, Any] = {**{k: v for k, v in project_vars.items() if not isinstance(v, dict)}}
         self.vars.update(config.cli_vars)
         self.adapter_type: str = self._adapter.type()
+        self.threads: int = int(config.threads or 1)  # the profile's: how many models sync at once
         self._lock = threading.Lock()
         profile_settings = getattr(config.credentials, "settings", None) or {}
         self._spill = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
-        self._capped_by: int | None = None  # the thread whose diff capped DuckDB's memory (_stop_growth)
+        self._capped: set[int] = set()  # threads whose diff capped DuckDB's memory (_stop_growth)
 
     def close(self) -> None:
         if self._spill:
@@ -190,14 +192,14 @@ class Warehouse:
             cursor.itersize = size
         else:
             cursor = handle.cursor()
-        self._uncap()  # the query's joins are built at full memory
+        self._uncap(lift=True)  # the query's joins are built at full memory
         try:
             try:
                 cursor.execute(sql)
             except Exception as exc:
                 raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
             rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
-            if rows:  # an empty diff has nothing to write
+            if rows or self._capped:  # an empty diff has nothing to write; another diff may stream on
                 self._stop_growth(cursor)
             while rows:
                 yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
@@ -230,14 +232,22 @@ class Warehouse:
         with contextlib.suppress(Exception), contextlib.closing(cursor.cursor()) as side:
             used = side.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()
             side.execute(f"set memory_limit = '{int(used[0]) // 2**20 + _SPILL_HEADROOM_MIB}MiB'")
-            self._capped_by = threading.get_ident()
+            with self._lock:
+                self._capped.add(threading.get_ident())
 
-    def _uncap(self) -> None:
+    def _uncap(self, *, lift: bool = False) -> None:
         """Lift the cap a diff left when the thread that streamed it asks for something else: by then the
         state writer has committed the model's rows (the sync waits for it), so the next model's queries
-        get DuckDB's default memory for their joins. Other threads (the writer) never lift it."""
-        if self._capped_by == threading.get_ident():
-            self._capped_by = None
+        get DuckDB's default memory for their joins. Models sync at once, each on its own thread: while
+        another's diff streams, the cap stays, except for a new diff's joins (`lift`), which are built at
+        full memory as when it streams alone; that diff caps again after its first rows, counting what
+        the others hold. The state writer's thread never lifts it."""
+        with self._lock:
+            was_capped = bool(self._capped)
+            mine = threading.get_ident() in self._capped
+            self._capped.discard(threading.get_ident())
+            reset = (lift and was_capped) or (mine and not self._capped)
+        if reset:
             with contextlib.suppress(Exception):
                 self._run_alone("reset memory_limit")
 
