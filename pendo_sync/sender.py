@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from pendo_sync.report import SEVERITY, ModelResult, RowProblem
 from pendo_sync.row_outcome import FAILED, REJECTED, UPDATED, RowOutcome
@@ -179,8 +180,12 @@ class BatchSender:
                 self._finish_if_done(batch)
 
     def _drain(self) -> None:
-        done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
+        waiting: list[Future[Any]] = [*self.inflight, self.ctx.stopping]
+        done, _ = wait(waiting, return_when=FIRST_COMPLETED)
+        self.ctx.client.health.check()  # the run is stopping: what is in flight is abandoned
         for future in done:
+            if future is self.ctx.stopping:
+                continue
             batch, request = self.inflight[future]
             outcomes = future.result()  # if it raises, the request stays for _abandon to report
             del self.inflight[future]

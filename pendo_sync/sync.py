@@ -164,6 +164,7 @@ def _run_models(
                 options.batch_bytes,
                 progress,
                 http,
+                Future(),
             )
 
             def sync_one(index: int) -> None:
@@ -180,7 +181,7 @@ def _run_models(
                         result.status, result.message = "error", f"stopped: {str(exc) or type(exc).__name__}"
                     raise
 
-            stop = _run_concurrently(scheduler, sync_one, show, client)
+            stop = _run_concurrently(scheduler, sync_one, show, ctx)
         for index in scheduler.waiting:
             results[index].status = "skipped"
             results[index].message = "not synced: the run stopped before this model"
@@ -195,11 +196,11 @@ def _run_models(
 
 
 def _run_concurrently(
-    scheduler: Scheduler, sync_one: Callable[[int], None], show: Callable[[int], None], client: PendoClient
+    scheduler: Scheduler, sync_one: Callable[[int], None], show: Callable[[int], None], ctx: RunContext
 ) -> BaseException | None:
     """Start models as the scheduler allows, each on a thread of its own, and show each once done; what
     stopped the run, if anything. A model that raises, or Ctrl-C here, stops the run: no model starts
-    after it, and those running stop at their next request to Pendo (Health), and are shown."""
+    after it, and those running stop (`_stop`) and are shown."""
     stop: BaseException | None = None
     running: dict[Future[None], int] = {}
     with ThreadPoolExecutor(scheduler.slots, thread_name_prefix="pendo-sync-model") as models:
@@ -215,14 +216,23 @@ def _run_concurrently(
                     scheduler.done(index)
                     if future.exception() is not None and stop is None:
                         stop = future.exception()
-                        client.health.stop()
+                        _stop(ctx)
                     show(index)
         except BaseException as exc:  # Ctrl-C
-            client.health.stop()
+            _stop(ctx)
             wait(running)
             for index in sorted(running.values()):
                 show(index)
             return stop or exc
+
+
+def _stop(ctx: RunContext) -> None:
+    """Requests not yet sent, and retries, give up at their next try; a model waiting for answers
+    abandons them (reported as failed, sent again next run); one reading the warehouse stops before
+    its next batch."""
+    ctx.client.health.stop()
+    if not ctx.stopping.done():
+        ctx.stopping.set_result(None)
 
 
 def _endpoints(spec: SyncSpec) -> frozenset[str]:

@@ -505,12 +505,11 @@ class Emulator:
             self._answered.notify_all()
 
     def hold_until(self, prefix: str, seconds: float) -> bool:
-        """Wait until a request to a path starting with `prefix` is answered (logged), at most `seconds`;
-        whether one was."""
+        """Wait until a request to a path starting with `prefix` has been answered (is in the log), at
+        most `seconds`; whether one was."""
         with self._lock:
-            log, start = self._state.requests, len(self._state.requests)
             return self._answered.wait_for(
-                lambda: any(r["path"].startswith(prefix) for r in log[start:]), timeout=seconds
+                lambda: any(r["path"].startswith(prefix) for r in self._state.requests), timeout=seconds
             )
 
     def _dispatch(self, req: _Request) -> _Response:

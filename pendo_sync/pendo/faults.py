@@ -3,8 +3,8 @@
 A fault rule matches requests by path prefix (and method) and either answers in Pendo's place
 (`status`: 429 with or without Retry-After, 408, 409 "Operation in progress", 5xx with an HTML body, or with `echo` the request itself,
 headers and all, as a misconfigured proxy might), delays the answer (`delay`; with `until`, a path prefix, only until a request to that path has been
-answered meanwhile, at most `delay` seconds: `released` counts the holds that ended that way, which
-shows two requests were in Pendo's hands at once),
+answered, at most `delay` seconds: `released` counts the holds that ended that way, so a test can tell
+that a request was answered before another's),
 drops the connection before or after the request is applied (`drop`), or applies the request and then
 mangles the 200 answer (`corrupt`: empty, truncated, non_json, bad_counts). `times` limits a rule to the
 next N matching requests; `rate` applies it at random to that share of them (seeded, so reproducible).
