@@ -120,6 +120,7 @@ class Pair:
     visitors_seconds: float
     events_seconds: float
     throttled: int
+    max_rss_mib: float  # the whole process's peak
 
     @property
     def models_seconds(self) -> float:
@@ -141,9 +142,8 @@ def measure_pair(ctx: bench.Context, args: argparse.Namespace, threads: int) -> 
     seconds = {m["model"]: float(m["seconds"]) for m in results["models"] if m["status"] == "ok"}
     if accepted != 2 * args.visitors + args.events or set(seconds) != {bench.VISITORS, bench.EVENTS_DISTANT}:
         raise RuntimeError(f"pair with threads {threads}: {accepted} records accepted: see the logs")
-    return Pair(
-        threads, run.measured.seconds, seconds[bench.VISITORS], seconds[bench.EVENTS_DISTANT], throttled
-    )
+    visitors, events = seconds[bench.VISITORS], seconds[bench.EVENTS_DISTANT]
+    return Pair(threads, run.measured.seconds, visitors, events, throttled, run.measured.max_rss_mb or 0.0)
 
 
 def _sync(
@@ -183,11 +183,13 @@ def main() -> None:
         )
     print(f"targets: model time <= {TIME_TARGET}x ideal, few 429s; CPU <= {CPU_TARGET_MS:g} ms per event")
     print(f"\n{args.visitors:,} visitors and {args.events:,} events in one sync, by the profile's threads:")
-    print(f"{'threads':>8}{'visitors s':>12}{'events s':>10}{'sum s':>8}{'wall s':>8}{'429s':>6}")
+    print(
+        f"{'threads':>8}{'visitors s':>12}{'events s':>10}{'sum s':>8}{'wall s':>8}{'429s':>6}{'peak MiB':>10}"
+    )
     for p in pairs:
         print(
             f"{p.threads:>8}{p.visitors_seconds:>12.1f}{p.events_seconds:>10.1f}{p.models_seconds:>8.1f}"
-            f"{p.seconds:>8.1f}{p.throttled:>6}"
+            f"{p.seconds:>8.1f}{p.throttled:>6}{p.max_rss_mib:>10.0f}"
         )
     one, two = pairs
     print(
