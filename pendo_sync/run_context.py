@@ -111,7 +111,7 @@ class StateWriter:
 @dataclass
 class RunContext:
     """Shared by the models syncing at once: each reads on its own thread (and warehouse connection),
-    and they share the writer and the HTTP workers (`http`: `workers` threads, `--threads`). `stopping`
+    and they share the writer and the HTTP workers (`http`: `--threads` of them). `stopping`
     is done once the run stops (Ctrl-C, or another model met an unusable Pendo): a model waiting for
     answers stops waiting then."""
 
@@ -120,7 +120,6 @@ class RunContext:
     client: PendoClient
     writer: StateWriter
     run_id: str
-    workers: int
     batch_size: int
     batch_bytes: int
     progress: Progress

@@ -150,16 +150,14 @@ def _run_models(
             for line in problem_lines(results[ready]):
                 emit(line)
 
-    workers = options.client.workers
     try:
-        with ThreadPoolExecutor(workers, thread_name_prefix="pendo-sync-http") as http:
+        with ThreadPoolExecutor(options.client.workers, thread_name_prefix="pendo-sync-http") as http:
             ctx = RunContext(
                 store.warehouse,
                 store,
                 client,
                 writer,
                 report.run_id,
-                workers,
                 options.batch_size,
                 options.batch_bytes,
                 progress,
