@@ -51,6 +51,12 @@ def test_a_metadata_model_is_sent_while_an_event_model_waits_on_track(
     assert len(emulator.events) == 6
     rerun = project.sync(emulator, *BOTH)
     assert rerun.exit_code == 0 and rerun.output.count("0 changed") == 2, rerun.output
+    # Both forget their state at once (deletes on two threads while the writer writes), then send again.
+    refresh = project.sync(emulator, *BOTH, "--full-refresh")
+    assert refresh.exit_code == 0, refresh.output
+    assert "[6 rows, 6 changed, 6 sent: 6 accepted" in refresh.output
+    assert "[10 rows, 10 changed, 10 sent: 10 updated" in refresh.output
+    assert project.sync(emulator, *BOTH).output.count("0 changed") == 2
 
 
 def test_one_models_rejections_stay_its_own(project: Project, emulator: Emulator) -> None:
