@@ -34,12 +34,37 @@ class Capabilities:
     # driver holds the whole result, so reads go in keyset pages; "pages": a client iterating result pages.
     streaming: Streaming
     lock: Lock  # how one sync at a time is enforced: the engine's own lock, or a lease row in state
+    # Casting a date or timestamp to text follows session settings (Snowflake's TIMESTAMP_OUTPUT_FORMAT and
+    # TIMEZONE, Redshift's DateStyle): row hashes render such columns with an explicit format instead.
+    session_text: bool = False
+    # What only our own engines do (state_sql.Dialect): bind a whole list as one parameter, render entries'
+    # JSON (json_sql.py), hash with one variadic concat(), fetch exact decimals as doubles, index state keys.
+    list_binding: Literal["duckdb", "postgres"] | None = None
+    renders_json: bool = False
+    variadic_concat: bool = False
+    exact_double: bool = False
+    state_index: bool = False
 
 
 CAPABILITIES: dict[str, Capabilities] = {
     c.adapter: c
     for c in (
-        Capabilities("duckdb", "duckdb", "?", None, "statements", "varchar", "lower", True, "cursor", "file"),
+        Capabilities(
+            "duckdb",
+            "duckdb",
+            "?",
+            None,
+            "statements",
+            "varchar",
+            "lower",
+            True,
+            "cursor",
+            "file",
+            list_binding="duckdb",
+            renders_json=True,
+            variadic_concat=True,
+            exact_double=True,
+        ),
         Capabilities(
             "postgres",
             "postgres",
@@ -51,13 +76,35 @@ CAPABILITIES: dict[str, Capabilities] = {
             True,
             "server_cursor",
             "advisory",
+            list_binding="postgres",
+            state_index=True,
         ),
         # varchar without a length is varchar(256) on Redshift; redshift_connector buffers every result.
         Capabilities(
-            "redshift", "redshift", "%s", 32767, "dbapi", "varchar(65535)", "lower", True, "buffered", "lease"
+            "redshift",
+            "redshift",
+            "%s",
+            32767,
+            "dbapi",
+            "varchar(65535)",
+            "lower",
+            True,
+            "buffered",
+            "lease",
+            session_text=True,
         ),
         Capabilities(
-            "snowflake", "snowflake", "%s", 16384, "statements", "varchar", "upper", True, "cursor", "lease"
+            "snowflake",
+            "snowflake",
+            "%s",
+            16384,
+            "statements",
+            "varchar",
+            "upper",
+            True,
+            "cursor",
+            "lease",
+            session_text=True,
         ),
         # dbt-bigquery's handle is a google.cloud.bigquery.Client: no DB-API cursor.
         Capabilities("bigquery", "bigquery", None, None, "none", "string", "none", True, "pages", "lease"),

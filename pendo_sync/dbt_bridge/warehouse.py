@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pendo_sync.capabilities import Capabilities, capabilities_for
 from pendo_sync.errors import ConfigError, LockError, WarehouseError
+from pendo_sync.sql_render import canonical_relation, render
 
 # DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
 # under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
@@ -80,6 +82,8 @@ class Warehouse:
         self.vars: dict[str, Any] = {**{k: v for k, v in project_vars.items() if not isinstance(v, dict)}}
         self.vars.update(config.cli_vars)
         self.adapter_type: str = self._adapter.type()
+        self.capabilities: Capabilities = capabilities_for(self.adapter_type)
+        self._quoting: dict[str, bool] = dict(getattr(config, "quoting", None) or {})
         self.threads: int = int(config.threads or 1)  # the profile's: how many models sync at once
         self._lock = threading.Lock()
         profile_settings = getattr(config.credentials, "settings", None) or {}
@@ -109,19 +113,31 @@ class Warehouse:
         self.close()
 
     def quote(self, identifier: str) -> str:
-        """The adapter's quoting, with the quote character doubled inside the name (dbt does not escape):
-        a column named `x"; drop table y; --` stays a name."""
-        mark = str(self._adapter.quote(""))[:1] or '"'
-        return mark + identifier.replace(mark, mark * 2) + mark
+        """An identifier quoted for canonical SQL (sql_render gives it the dialect's quotes), the quote
+        doubled inside the name: a column named `x"; drop table y; --` stays a name."""
+        return '"' + identifier.replace('"', '""') + '"'
 
     def relation(self, database: str | None, schema: str, identifier: str) -> str:
         relation = self._adapter.Relation.create(database=database, schema=schema, identifier=identifier)
-        return str(relation.render())
+        return self.canonical(str(relation.render()))
 
-    @property
-    def placeholder(self) -> str:
-        """DB-API parameter marker of this adapter's driver."""
-        return "?" if self.adapter_type == "duckdb" else "%s"
+    def canonical(self, relation_name: str) -> str:
+        """A relation as dbt renders it for this adapter (a manifest's relation_name) in canonical SQL."""
+        return canonical_relation(relation_name, self.capabilities)
+
+    def project_relation(self, schema: str, identifier: str | None = None) -> str:
+        """A schema, or a table in it, named as dbt names what it builds in this project: with the
+        project's `quoting:` config over the adapter's defaults (dbt-snowflake quotes nothing, so
+        `dev_pendo_sync` is DEV_PENDO_SYNC there, the schema `ref('pendo_sync_state')` reads)."""
+        relation = self._adapter.Relation.create(
+            schema=schema, identifier=identifier, quote_policy=self._quoting
+        ).include(database=False, identifier=identifier is not None)
+        return self.canonical(str(relation.render()))
+
+    def name_as_built(self, identifier: str) -> str:
+        """A table name of the package's own, quoted as dbt quotes identifiers in this project."""
+        relation = self._adapter.Relation.create(identifier=identifier, quote_policy=self._quoting)
+        return self.canonical(str(relation.include(database=False, schema=False).render()))
 
     def columns(self, relation: str) -> list[str] | None:
         """Column names of a relation, or None when it does not exist (the model was never built)."""
@@ -134,7 +150,7 @@ class Warehouse:
         handle = self._handle()
         cursor = handle.cursor()
         try:
-            cursor.execute(f"select * from {relation} where 1 = 0")
+            cursor.execute(render(f"select * from {relation} where 1 = 0", (), self.capabilities)[0])
             return [(str(d[0]), str(d[1])) for d in cursor.description]
         except Exception as exc:
             if _is_missing_relation(exc):
@@ -153,7 +169,8 @@ class Warehouse:
         handle = self._handle()
         cursor = handle.cursor()
         try:
-            cursor.execute(sql, list(params) if params else None)
+            text, bound = render(sql, params, self.capabilities)
+            cursor.execute(text, bound or None)
             return [tuple(r) for r in cursor.fetchall()]
         except Exception as exc:
             raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
@@ -169,7 +186,8 @@ class Warehouse:
             if in_duckdb:
                 cursor.execute("begin transaction")
             for sql, params in statements:
-                cursor.execute(sql, list(params) if params else None)
+                text, bound = render(sql, params, self.capabilities)
+                cursor.execute(text, bound or None)
             if in_duckdb:
                 cursor.execute("commit")
             else:
@@ -195,7 +213,7 @@ class Warehouse:
         self._uncap(lift=True)  # the query's joins are built at full memory
         try:
             try:
-                cursor.execute(sql)
+                cursor.execute(render(sql, (), self.capabilities)[0])
             except Exception as exc:
                 raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
             rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
