@@ -57,7 +57,9 @@ def sync_event_model(
     size = min(ctx.batch_size, COMMIT_EVERY)
     todo = max(result.rows_in_model - store.count_keys(model_id, GROUP), 0)  # the events not in state yet
     batches = (_batch(spec, ctx, rows, oversized, before) for rows in ctx.warehouse.stream(diff, size=size))
-    BatchSender(ctx, model_id, result).run(batches, endpoints=[TRACK_ENDPOINT], todo=todo, unit="events")
+    BatchSender(ctx, model_id, result, urgent=True).run(
+        batches, endpoints=[TRACK_ENDPOINT], todo=todo, unit="events"
+    )
     if oversized[0]:
         result.notes.append(oversized_note(oversized[0]))
     if window is not None and result.unsent:

@@ -262,6 +262,8 @@ def against_empty_state(query: str, dialect: sql.Dialect) -> str:
         raise AssertionError(f"the diff SQL no longer reads {table}; update plan.against_empty_state")
     text = dialect.text_type
     columns = ", ".join(
-        f"cast(null as {text}) as {c}" for c in ("model_id", "pendo_group", "record_key", "row_hash")
+        f"cast(null as {text}) as {c}"
+        for c in ("model_id", "pendo_group", "record_key", "row_hash", "run_id")
     )
+    columns += ", cast(null as timestamp) as synced_at, cast(null as bigint) as seq"
     return query.replace(table, f"(select {columns} where 1 = 0)")

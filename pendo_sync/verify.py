@@ -191,9 +191,8 @@ class _Job:
         finally:
             warehouse.execute([(f"drop table if exists {staging}", ())])
         if self.options.repair and result.drifted:
-            warehouse.execute(
-                [(vsql.forget_differences(self.store.schema, self.run_id, spec.model.unique_id, dialect), ())]
-            )
+            drifted = vsql.drifted_where(self.store.schema, self.run_id, spec.model.unique_id, dialect)
+            self.store.forget(spec.model.unique_id, drifted)
             result.repaired = result.drifted
         result.seconds = round(time.monotonic() - started, 3)
 

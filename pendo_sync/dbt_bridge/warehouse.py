@@ -83,6 +83,9 @@ class Warehouse:
         profile_settings = getattr(config.credentials, "settings", None) or {}
         self._spill = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
         self._capped_by: int | None = None  # the thread whose diff capped DuckDB's memory (_stop_growth)
+        # Statements sent to the warehouse (queries, each statement of execute(), each stream): round
+        # trips are what a cloud warehouse charges for, so the bench and tests count them here.
+        self.statements = 0
 
     def close(self) -> None:
         if self._spill:
@@ -148,6 +151,7 @@ class Warehouse:
         return self._run_alone(sql, params)
 
     def _run_alone(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._count(1)
         handle = self._handle()
         cursor = handle.cursor()
         try:
@@ -160,6 +164,7 @@ class Warehouse:
 
     def execute(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
         """Run statements in one transaction on this thread's connection: all of them or none."""
+        self._count(len(statements))
         handle = self._handle()
         cursor = handle.cursor()
         in_duckdb = self.adapter_type == "duckdb"
@@ -184,6 +189,7 @@ class Warehouse:
 
     def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Yield lists of rows, `size` at a time, from a cursor that never holds the whole result."""
+        self._count(1)
         handle = self._handle()
         if self.adapter_type == "postgres":
             cursor = handle.cursor(name=f"pendo_sync_{next(_cursor_names)}")
@@ -240,6 +246,10 @@ class Warehouse:
             self._capped_by = None
             with contextlib.suppress(Exception):
                 self._run_alone("reset memory_limit")
+
+    def _count(self, statements: int) -> None:
+        with self._lock:
+            self.statements += statements
 
     def _handle(self) -> Any:
         with self._lock:
