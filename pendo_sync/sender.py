@@ -184,7 +184,18 @@ class BatchSender:
             outcomes = future.result()  # if it raises, the request stays for _abandon to report
             del self.inflight[future]
             batch.answer(request, outcomes)
+            if self.urgent:
+                self._hand_over(batch)
             self._finish_if_done(batch)
+
+    def _hand_over(self, batch: Batch) -> None:
+        """Events: each answered task's acknowledgements go to the writer at once rather than when the
+        whole batch is answered, so they are durable within about a second of Pendo's answer."""
+        if batch.acknowledged:
+            self.ctx.writer.submit(
+                StateWrite(self.model_id, self.ctx.run_id, batch.acknowledged, {}, {}, urgent=True)
+            )
+            batch.acknowledged = {}
 
     def _finish_if_done(self, batch: Batch) -> None:
         if batch.remaining:

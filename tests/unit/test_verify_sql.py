@@ -87,8 +87,7 @@ def test_repair_forgets_exactly_the_drifted_groups_of_this_run_and_model() -> No
         "values (?, ?, ?, ?, ?)",
         differences,
     )
-    for model in ("m1", "m2"):
-        db.execute(sql.forget(schema, model, 1, D, vsql.drifted_where(schema, "run", "m1", D)), [None])
+    db.execute(sql.forget(schema, "m1", 1, D, vsql.drifted_where(schema, "run", "m1", D)), [None])
     latest = [sql.latest_state(schema, model, D) for model in ("m1", "m2")]
     left = db.execute(
         " union all ".join(f"select model_id, pendo_group, record_key from {t} l" for t in latest)
