@@ -70,6 +70,10 @@ class DbtTarget:
         return "".join(f" {shlex.quote(part)}" for part in parts)
 
 
+# Rows one fetch of a server-side cursor brings (PostgreSQL): a few MB, one round trip.
+SERVER_PAGE_ROWS = 20_000
+
+
 class Warehouse:
     def __init__(self, target: DbtTarget) -> None:
         self._adapter, config = _open_adapter(target)
@@ -202,12 +206,17 @@ class Warehouse:
                 cursor.execute(sql)
             except Exception as exc:
                 raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
-            rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
+            # A server-side cursor's every fetch is a round trip: fetch pages of SERVER_PAGE_ROWS and
+            # hand them on `size` at a time, so a distant warehouse costs a round trip per page, not per batch.
+            page = max(size, SERVER_PAGE_ROWS) if self.adapter_type == "postgres" else size
+            rows = cursor.fetchmany(page)  # the query's joins are built by now, with all the memory they want
             if rows:  # an empty diff has nothing to write
                 self._stop_growth(cursor)
             while rows:
-                yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
-                rows = cursor.fetchmany(size)
+                for start in range(0, len(rows), size):
+                    part = rows if page == size else rows[start : start + size]
+                    yield part if type(part[0]) is tuple else [tuple(r) for r in part]  # DuckDB's: no copy
+                rows = cursor.fetchmany(page)
         finally:
             self._end(handle, cursor, commit=False)
 
