@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import segment_sql
@@ -181,7 +180,7 @@ class _Planner:
         )
         window, before = spec.backfill_window, None
         if window is not None:  # a first sync would start now
-            first_sync = self.store.first_synced(spec.model.unique_id) if known else _utc_now()
+            first_sync = self.store.first_synced(spec.model.unique_id) if known else self.store.clock()
             before = window.cutoff_ms(first_sync)
         for rows in self.store.warehouse.stream(diff, size=self.options.batch_size):
             plan.add(prepare_events(spec, rows, before), self.samples)
@@ -249,9 +248,6 @@ class _Planner:
             return render(self.store.schema)
         return against_empty_state(render(NO_STATE), self.store.dialect)
 
-
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def against_empty_state(query: str, dialect: sql.Dialect) -> str:

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import verify_sql as vsql
@@ -343,10 +342,7 @@ class _Job:
     def _write(self, model_id: str, rows: list[dict[str, Any]]) -> None:
         store = self.store
         lists = [[r[k] for r in rows] for k in ("group", "id", "field", "outcome", "pendo", "model_value")]
-        constants = [self.run_id, model_id, _now()]
+        constants = [self.run_id, model_id, store.clock()]
         table = f"{store.schema}.{store.warehouse.quote(vsql.DIFFERENCES)}"
         store.warehouse.execute(bulk_insert(table, vsql.DIFFERENCE_COLUMNS, constants, lists, store.dialect))
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
