@@ -128,7 +128,7 @@ def latest_state(schema: str, model_id: str, d: Dialect, group: str | None = Non
     columns = "model_id, pendo_group, record_key, row_hash, synced_at, run_id"
     return (
         f"(select {columns} from (select {columns}, row_number() over (partition by pendo_group, record_key "
-        f"order by coalesce(seq, -1) desc) as pendo_sync__rank from {schema}.{d.quote(STATE)} where {where}) "
+        f"order by coalesce(seq, -1) desc) as pendo_sync__rank from {schema}.{d.quote(STATE)} st where {where}) "
         f"ranked where pendo_sync__rank = 1 and (row_hash is null or row_hash <> {literal(TOMBSTONE)}))"
     )
 
