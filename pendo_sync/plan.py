@@ -249,7 +249,6 @@ class _Planner:
         return against_empty_state(render(NO_STATE), self.store.dialect)
 
 
-
 def against_empty_state(query: str, dialect: sql.Dialect) -> str:
     """A diff rendered for the placeholder schema NO_STATE, its state table swapped for an empty
     relation of the same columns: so plan runs sync's very SQL without creating state."""

@@ -345,4 +345,3 @@ class _Job:
         constants = [self.run_id, model_id, store.clock()]
         table = f"{store.schema}.{store.warehouse.quote(vsql.DIFFERENCES)}"
         store.warehouse.execute(bulk_insert(table, vsql.DIFFERENCE_COLUMNS, constants, lists, store.dialect))
-

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -117,11 +117,11 @@ def test_a_state_table_of_an_older_version_gets_its_seq_column(store: StateStore
     assert latest(migrated, "model.p.m") == {"k2": "h2"}  # the old row lost to the newer tombstone
 
 
-def wait_for(condition: object, seconds: float = 60.0) -> bool:
+def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
     """Poll until `condition()` holds (not a timing assertion: a generous bound against hanging)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
+        if condition():
             return True
         time.sleep(0.05)
     return False
