@@ -14,7 +14,6 @@ import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import segment_sql
@@ -181,7 +180,7 @@ class _Planner:
         )
         window, before = spec.backfill_window, None
         if window is not None:  # a first sync would start now
-            first_sync = self.store.first_synced(spec.model.unique_id) if known else _utc_now()
+            first_sync = self.store.first_synced(spec.model.unique_id) if known else self.store.clock()
             before = window.cutoff_ms(first_sync)
         for rows in self.store.warehouse.stream(diff, size=self.options.batch_size):
             plan.add(prepare_events(spec, rows, before), self.samples)
@@ -250,10 +249,6 @@ class _Planner:
         return against_empty_state(render(NO_STATE), self.store.dialect)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 def against_empty_state(query: str, dialect: sql.Dialect) -> str:
     """A diff rendered for the placeholder schema NO_STATE, its state table swapped for an empty
     relation of the same columns: so plan runs sync's very SQL without creating state."""
@@ -262,6 +257,8 @@ def against_empty_state(query: str, dialect: sql.Dialect) -> str:
         raise AssertionError(f"the diff SQL no longer reads {table}; update plan.against_empty_state")
     text = dialect.text_type
     columns = ", ".join(
-        f"cast(null as {text}) as {c}" for c in ("model_id", "pendo_group", "record_key", "row_hash")
+        f"cast(null as {text}) as {c}"
+        for c in ("model_id", "pendo_group", "record_key", "row_hash", "run_id")
     )
+    columns += ", cast(null as timestamp) as synced_at, cast(null as bigint) as seq"
     return query.replace(table, f"(select {columns} from (select 1 as one) as pendo_sync__one where 1 = 0)")

@@ -91,6 +91,9 @@ class RunReport:
     adapter: str
     models: list[ModelResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # Statements the run sent to the warehouse: on a cloud warehouse each is a round trip and often money,
+    # so the results show that they do not grow with rows (docs/performance.md).
+    warehouse_statements: int = 0
 
     @property
     def ok(self) -> bool:
@@ -116,6 +119,7 @@ class RunReport:
             "success": self.ok,
             "totals": self.totals(),
             "warnings": self.warnings,
+            "warehouse_statements": self.warehouse_statements,
             "models": [asdict(m) for m in self.models],
         }
 

@@ -9,7 +9,7 @@ add may have reached Pendo (killed, answer lost) is still removed when it leaves
 from __future__ import annotations
 
 from pendo_sync.json_sql import literal
-from pendo_sync.state_sql import KEY, STATE, Dialect
+from pendo_sync.state_sql import KEY, Dialect, latest_state
 
 GROUP = "segment"
 PENDING = "pending:"
@@ -21,16 +21,15 @@ def segment_diff(
     """(visitor id, 'add' | 'remove'): model visitors not acknowledged in the segment, then visitors
     state holds for it (acknowledged or pending) that the model no longer holds. NULL ids are left out
     (see null_count)."""
-    state, key = f"{schema}.{d.own(STATE)}", d.text(d.quote(visitor_column))
-    mine = f"s.model_id = {literal(model_id)} and s.pendo_group = {literal(GROUP)}"
+    state, key = latest_state(schema, model_id, d, GROUP), d.text(d.quote(visitor_column))
     held = f"s.row_hash in ({literal(segment_id)}, {literal(PENDING + segment_id)})"
     return (
         f"select m.{KEY}, 'add' as op from (select distinct {key} as {KEY} from {relation} "
         f"where {d.quote(visitor_column)} is not null) m\n"
-        f"where not exists (select 1 from {state} s where {mine} and s.row_hash = {literal(segment_id)} "
+        f"where not exists (select 1 from {state} s where s.row_hash = {literal(segment_id)} "
         f"and s.record_key = m.{KEY})\n"
         f"union all\n"
-        f"select distinct s.record_key, 'remove' as op from {state} s where {mine} and {held}\n"
+        f"select distinct s.record_key, 'remove' as op from {state} s where {held}\n"
         f"and not exists (select 1 from {relation} r where {d.text(f'r.{d.quote(visitor_column)}')} = s.record_key)"
     )
 
@@ -41,16 +40,12 @@ def null_count(relation: str, visitor_column: str, d: Dialect) -> str:
 
 def other_segments(schema: str, model_id: str, segment_id: str, d: Dialect) -> str:
     """State rows of this model for another segment id: left from before its segment_id changed."""
-    return (
-        f"select count(*) from {schema}.{d.own(STATE)} where model_id = {literal(model_id)} "
-        f"and pendo_group = {literal(GROUP)} and row_hash not in "
-        f"({literal(segment_id)}, {literal(PENDING + segment_id)})"
-    )
+    return f"select count(*) from {latest_state(schema, model_id, d, GROUP)} l where {other_segments_where(segment_id)}"
 
 
-def forget_other_segments(schema: str, model_id: str, segment_id: str, d: Dialect) -> str:
+def other_segments_where(segment_id: str) -> str:
+    """Over the latest state rows `l` (StateStore.forget): those of another segment id."""
     return (
-        f"delete from {schema}.{d.own(STATE)} where model_id = {literal(model_id)} "
-        f"and pendo_group = {literal(GROUP)} and row_hash not in "
+        f"l.pendo_group = {literal(GROUP)} and l.row_hash not in "
         f"({literal(segment_id)}, {literal(PENDING + segment_id)})"
     )

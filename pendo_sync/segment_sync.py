@@ -38,9 +38,7 @@ def sync_segment_model(spec: SegmentSpec, ctx: RunContext, relation: str, result
         return
     _reject_nulls(spec, ctx, relation, result)
     if int(warehouse.query(segment_sql.other_segments(schema, model_id, spec.segment_id, dialect))[0][0]):
-        warehouse.execute(
-            [(segment_sql.forget_other_segments(schema, model_id, spec.segment_id, dialect), ())]
-        )
+        ctx.store.forget(model_id, segment_sql.other_segments_where(spec.segment_id))
         result.notes.append(
             f"segment_id changed to '{spec.segment_id}': visitors pendo-dbt added to the segment named "
             "before stay in it (pendo-dbt no longer manages that one)"
@@ -66,7 +64,7 @@ def sync_segment_model(spec: SegmentSpec, ctx: RunContext, relation: str, result
             ]
         ) from None
     finally:
-        ctx.writer.flush()
+        ctx.writer.finish(spec.model.unique_id)
     if added or removed:
         result.notes.append(
             f"segment '{spec.segment_id}': {plural(added, 'visitor')} added, {plural(removed, 'visitor')} removed"

@@ -2,7 +2,8 @@
 
 A batch is the rows of one fetched chunk and the requests they need. Requests run on a bounded pool
 (the warehouse read of the next chunk overlaps them); when every request of a batch has been answered,
-the rows Pendo acknowledged go into state in one transaction and the rest are recorded with their reason.
+the rows Pendo acknowledged go to the state writer (which appends them in chunks) and the rest are
+recorded with their reason.
 A row's hash is never written before Pendo's answer for it is in, and a row that had state loses its
 old hash before it is sent (a kill, or an answer lost, must not leave a hash that a model changing back
 would match while Pendo holds the value sent): that is what makes a kill safe.
@@ -101,8 +102,9 @@ def _after(gate: Gate, send: Callable[[], list[RowOutcome]]) -> Callable[[], lis
 
 
 class BatchSender:
-    def __init__(self, ctx: RunContext, model_id: str, result: ModelResult) -> None:
-        self.ctx, self.model_id, self.result = ctx, model_id, result
+    def __init__(self, ctx: RunContext, model_id: str, result: ModelResult, *, urgent: bool = False) -> None:
+        """`urgent`: what Pendo acknowledges must reach state within a second (events, see StateWrite)."""
+        self.ctx, self.model_id, self.result, self.urgent = ctx, model_id, result, urgent
         self.answered = 0  # rows of the batches Pendo has fully answered: what the progress line counts
         self.inflight: dict[Future[list[RowOutcome]], tuple[Batch, Request]] = {}
 
@@ -139,20 +141,19 @@ class BatchSender:
             raise
         finally:
             self.ctx.progress.finish(model)
-            self.ctx.writer.flush()
+            self.ctx.writer.finish(self.model_id)
 
     def _forget_before_sending(self, batch: Batch) -> Gate | None:
-        """Delete the old state of the batch's rows that had some; the gate its requests wait on opens
-        once that is committed.
+        """Supersede the old state of the batch's rows that had some with tombstones; the gate its
+        requests wait on opens once they are written.
 
         Once a changed row is sent, what Pendo holds is unknown until it answers. Were its old hash kept
         and the answer lost (or the run killed), a model changed back to the old values would match it,
         and Pendo would keep the value sent. Without state the row is new next run, and sent again.
-        Only the requests wait, on the writer: reading goes on, and deletes queued together share one
-        transaction. New rows (all of a first sync) need none.
+        Only the requests wait, on the writer: reading goes on. New rows (all of a first sync) need none.
         """
         if not batch.replaced or not batch.requests:
-            return None  # nothing sent: the batch's own write deletes them
+            return None  # nothing sent: the batch's own write supersedes them
         gate = Gate()
         self.ctx.writer.submit(StateWrite(self.model_id, self.ctx.run_id, {}, batch.replaced, {}, [gate]))
         batch.replaced = {}
@@ -190,14 +191,32 @@ class BatchSender:
             outcomes = future.result()  # if it raises, the request stays for _abandon to report
             del self.inflight[future]
             batch.answer(request, outcomes)
+            if self.urgent:
+                self._hand_over(batch)
             self._finish_if_done(batch)
+
+    def _hand_over(self, batch: Batch) -> None:
+        """Events: each answered task's acknowledgements go to the writer at once rather than when the
+        whole batch is answered, so they are durable within about a second of Pendo's answer."""
+        if batch.acknowledged:
+            self.ctx.writer.submit(
+                StateWrite(self.model_id, self.ctx.run_id, batch.acknowledged, {}, {}, urgent=True)
+            )
+            batch.acknowledged = {}
 
     def _finish_if_done(self, batch: Batch) -> None:
         if batch.remaining:
             return
         batch.count(self.result)  # before the writer owns the batch's lists (it may merge into them)
         self.ctx.writer.submit(
-            StateWrite(self.model_id, self.ctx.run_id, batch.acknowledged, batch.replaced, batch.problems)
+            StateWrite(
+                self.model_id,
+                self.ctx.run_id,
+                batch.acknowledged,
+                batch.replaced,
+                batch.problems,
+                urgent=self.urgent,
+            )
         )
         self.answered += batch.rows
         self.ctx.progress.update(self.result.model, self.answered)

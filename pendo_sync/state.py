@@ -11,14 +11,16 @@ import contextlib
 import hashlib
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import state_sql as sql
+from pendo_sync.capabilities import Capabilities
 from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import LockError
+from pendo_sync.lease import LEASE_SECONDS, Lease
 from pendo_sync.manifest import Manifest
 from pendo_sync.row_outcome import RowOutcome
 
@@ -44,24 +46,45 @@ class Gate:
 
 @dataclass
 class StateWrite:
-    """What one or more answered batches of a model leave in state: one transaction's worth."""
+    """What one or more answered batches of a model leave in state."""
 
     model_id: str
     run_id: str
     acknowledged: dict[str, list[tuple[str, str | None]]]  # by group: (key, hash) Pendo acknowledged
-    replaced: dict[str, set[str]]  # by group: keys that had state (their old row is deleted)
+    replaced: dict[str, set[str]]  # by group: keys that had state (a tombstone supersedes their old row)
     problems: dict[str, list[RowOutcome]]  # by group: rows that did not land
     gates: list[Gate] = field(default_factory=list)  # opened once this write is committed
+    # Acknowledgements whose resending would duplicate (Track events: no idempotency key): the writer
+    # commits them within EVENT_SECONDS instead of waiting for a big chunk (run_context.py).
+    urgent: bool = False
 
-    def absorb(self, other: StateWrite) -> None:
-        """Take in a later write of the same model (keys are unique in a model: no key is in both)."""
-        self.gates.extend(other.gates)
-        for group, rows in other.acknowledged.items():
-            self.acknowledged.setdefault(group, []).extend(rows)
-        for group, problems in other.problems.items():
+
+@dataclass
+class Chunk:
+    """What the writer has gathered of one model and not yet written: each (group, key)'s latest entry
+    (a hash, or TOMBSTONE) and the rows that did not land. One key appears once, so one `seq` orders it."""
+
+    model_id: str
+    run_id: str
+    entries: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    problems: dict[str, list[RowOutcome]] = field(default_factory=dict)
+    size: int = 0  # entries and problems held
+
+    def add(self, write: StateWrite) -> None:
+        """Take in a later write: a key it replaces gets a tombstone unless it also acknowledges it."""
+        for group, keys in write.replaced.items():
+            self._put(group, ((key, sql.TOMBSTONE) for key in keys))
+        for group, rows in write.acknowledged.items():
+            self._put(group, rows)
+        for group, problems in write.problems.items():
             self.problems.setdefault(group, []).extend(problems)
-        for group, keys in other.replaced.items():
-            self.replaced.setdefault(group, set()).update(keys)
+            self.size += len(problems)
+
+    def _put(self, group: str, rows: Iterable[tuple[str, str | None]]) -> None:
+        entries = self.entries.setdefault(group, {})
+        before = len(entries)
+        entries.update(rows)
+        self.size += len(entries) - before
 
 
 def state_schema(manifest: Manifest, warehouse: Warehouse) -> str:
@@ -75,11 +98,27 @@ def state_schema(manifest: Manifest, warehouse: Warehouse) -> str:
 
 
 class StateStore:
-    def __init__(self, warehouse: Warehouse, schema: str) -> None:
+    def __init__(
+        self,
+        warehouse: Warehouse,
+        schema: str,
+        capabilities: Capabilities | None = None,
+        *,
+        lease_seconds: float = LEASE_SECONDS,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        """`capabilities` default to the adapter's (tests force a lease where the engine has a lock of its
+        own); `clock` (naive UTC, the runner's: the one clock every timestamp in state comes from)."""
         self.warehouse = warehouse
+        self.capabilities = capabilities or warehouse.capabilities
         self.dialect = sql.dialect_for(warehouse.capabilities, warehouse.quote, warehouse.name_as_built)
         self.schema_name = schema
         self.schema = warehouse.project_relation(schema)  # as dbt builds it: ref('pendo_sync_state') reads it
+        self.clock = clock or _now
+        self.lease_seconds = lease_seconds
+        self._lease: Lease | None = None
+        self._seq: int | None = None
+        self._seq_lock = threading.Lock()
 
     def table(self, name: str) -> str:
         return self.warehouse.project_relation(self.schema_name, name)
@@ -88,13 +127,25 @@ class StateStore:
     def lock(self) -> Iterator[None]:
         """One sync per state schema at a time, so two runs never interleave their state writes.
 
-        PostgreSQL: a session-level advisory lock, released by the server even if we are killed -9.
-        DuckDB: the database file admits one writing process, so the second run cannot even connect
-        (dbt_bridge/warehouse.py turns that into a LockError). Other warehouses: rely on the scheduler
-        (e.g. a CI `concurrency:` group), as docs/ci.md shows.
+        "advisory" (PostgreSQL): a session-level advisory lock, released by the server even if we are
+        killed -9. "file" (DuckDB): the database file admits one writing process, so the second run cannot
+        even connect (dbt_bridge/warehouse.py turns that into a LockError). "lease" (every other
+        warehouse): a lease row in the state schema, renewed while the run lives (lease.py).
         """
-        if self.warehouse.adapter_type != "postgres":
+        if self.capabilities.lock == "file":
             yield
+            return
+        if self.capabilities.lock == "lease":
+            self.ensure()
+            lease = Lease(
+                self.warehouse, self.schema, self.schema_name, self.dialect, self.lease_seconds, self.clock
+            )
+            with lease:
+                self._lease = lease
+                try:
+                    yield
+                finally:
+                    self._lease = None
             return
         key = int.from_bytes(
             hashlib.sha256(f"pendo_sync:{self.schema_name}".encode()).digest()[:8], "big", signed=True
@@ -115,41 +166,56 @@ class StateStore:
         return self.warehouse.columns(self.table(sql.RUNS)) is not None
 
     def ensure(self) -> None:
+        """Create what is missing; a state table of an older pendo-dbt gets its `seq` column."""
         self.warehouse.execute([(s, ()) for s in sql.create_tables(self.schema, self.dialect)])
+        columns = self.warehouse.columns(self.table(sql.STATE)) or []
+        if "seq" not in {c.lower() for c in columns}:
+            self.warehouse.execute([(sql.add_seq(self.schema, self.dialect), ())])
 
-    def record(self, write: StateWrite) -> None:
-        """Store what Pendo acknowledged (per group, key and hash) and the rows that did not land, with
-        their reasons, in one transaction.
+    def next_seq(self) -> int:
+        """A number greater than any `seq` in state: microseconds of the clock, or one more than the last
+        when the clock has not moved on (or went back). The lock means no other run appends meanwhile."""
+        with self._seq_lock:
+            if self._seq is None:
+                found = self.warehouse.query(sql.max_seq(self.schema, self.dialect))[0][0]
+                self._seq = int(found) if found is not None else 0
+            now = self.clock().replace(tzinfo=timezone.utc)
+            self._seq = max(self._seq + 1, int(now.timestamp() * 1_000_000))
+            return self._seq
 
-        Only keys in `write.replaced` had state, so only their old rows are deleted (a first sync only
-        inserts), acknowledged or not: a row sent and not acknowledged may or may not have reached Pendo,
-        so its old hash no longer says what Pendo holds. A write with nothing but `replaced` is the one
-        sender.py makes before sending rows that had state.
-        """
-        now = _now()
+    def record(self, chunk: Chunk) -> None:
+        """Append what a chunk holds (acknowledged hashes, tombstones) and its rows that did not land, with
+        their reasons. Each row stands alone: an acknowledged key is safe to record whether or not the
+        rest of the chunk is, so this is correct where statements do not share a transaction."""
+        if self._lease is not None:
+            self._lease.check()
+        now = self.clock()
+        seq = self.next_seq()
         state = self.table(sql.STATE)
-        columns = ("model_id", "pendo_group", "synced_at", "run_id", "record_key", "row_hash")
+        columns = ("model_id", "pendo_group", "synced_at", "run_id", "seq", "record_key", "row_hash")
         statements: list[sql.Statement] = []
-        for group, stale in write.replaced.items():
-            if stale:
-                statements += sql.delete_keys(state, write.model_id, group, sorted(stale), self.dialect)
-        for group, rows in write.acknowledged.items():
-            if rows:
-                keys, hashes = [k for k, _ in rows], [h for _, h in rows]
-                constants = [write.model_id, group, now, write.run_id]
-                statements += sql.bulk_insert(state, columns, constants, [keys, hashes], self.dialect)
-        statements += self._outcome_statements(write, now)
+        for group, entries in chunk.entries.items():
+            if entries:
+                constants = [chunk.model_id, group, now, chunk.run_id, seq]
+                lists: list[list[Any]] = [list(entries.keys()), list(entries.values())]
+                statements += sql.bulk_insert(state, columns, constants, lists, self.dialect)
+        statements += self._outcome_statements(chunk, now)
         if statements:
             self.warehouse.execute(statements)
 
-    def _outcome_statements(self, write: StateWrite, now: datetime) -> list[sql.Statement]:
+    def compact(self, model_id: str) -> None:
+        """Where DELETE works, drop the model's superseded rows and tombstones; elsewhere history stays."""
+        if self.capabilities.delete:
+            self.warehouse.execute([(sql.compact(self.schema, model_id, self.dialect), ())])
+
+    def _outcome_statements(self, chunk: Chunk, now: datetime) -> list[sql.Statement]:
         """Every row that did not land, with its reason, so users can query what is pending."""
         columns = ("run_id", "model_id", "pendo_group", "recorded_at", "record_key", "outcome", "reason")
         statements: list[sql.Statement] = []
-        for group, rows in write.problems.items():
+        for group, rows in chunk.problems.items():
             if rows:
                 lists = [[o.record_id for o in rows], [o.outcome for o in rows], [o.reason for o in rows]]
-                constants = [write.run_id, write.model_id, group, now]
+                constants = [chunk.run_id, chunk.model_id, group, now]
                 statements += sql.bulk_insert(
                     self.table(sql.OUTCOMES), columns, constants, lists, self.dialect
                 )
@@ -161,7 +227,7 @@ class StateStore:
             [
                 (
                     f"insert into {self.table(sql.RUNS)} (run_id, command, started_at, status) values ({p}, {p}, {p}, {p})",
-                    [run_id, command, _now(), "running"],
+                    [run_id, command, self.clock(), "running"],
                 )
             ]
         )
@@ -172,7 +238,7 @@ class StateStore:
             [
                 (
                     f"update {self.table(sql.RUNS)} set finished_at = {p}, status = {p}, summary = {p} where run_id = {p}",
-                    [_now(), status, json.dumps(summary, sort_keys=True), run_id],
+                    [self.clock(), status, json.dumps(summary, sort_keys=True), run_id],
                 )
             ]
         )
@@ -187,11 +253,8 @@ class StateStore:
 
     def count_keys(self, model_id: str, group: str) -> int:
         """How many keys of a model's group state holds (some may have left the model since)."""
-        p = sql.PARAM
-        rows = self.warehouse.query(
-            f"select count(*) from {self.table(sql.STATE)} where model_id = {p} and pendo_group = {p}",
-            [model_id, group],
-        )
+        latest = sql.latest_state(self.schema, model_id, self.dialect, group)
+        rows = self.warehouse.query(f"select count(*) from {latest} s")
         return int(rows[0][0])
 
     def first_synced(self, model_id: str) -> datetime:
@@ -218,22 +281,24 @@ class StateStore:
         p = sql.PARAM
         statements: list[tuple[str, Sequence[Any]]] = []
         if seen_from:
-            statements.append(
-                (sql.mark_all_seen(seen_from, self.schema, model_id, id_column, run_id, self.dialect), ())
+            seen = sql.mark_all_seen(
+                seen_from, self.schema, model_id, id_column, run_id, self.next_seq(), self.dialect
             )
+            statements.append((seen, [self.clock()]))
         statements.append(
             (
                 f"insert into {self.table(sql.MODELS)} (model_id, pendo_object, first_synced_at, run_id) "
                 f"values ({p}, {p}, {p}, {p})",
-                [model_id, pendo_object, _now(), run_id],
+                [model_id, pendo_object, self.clock(), run_id],
             )
         )
         self.warehouse.execute(statements)
 
-    def forget(self, model_id: str) -> None:
-        """--full-refresh: drop what we know of a model so everything is sent again."""
-        p = sql.PARAM
-        self.warehouse.execute([(f"delete from {self.table(sql.STATE)} where model_id = {p}", [model_id])])
+    def forget(self, model_id: str, where: str = "") -> None:
+        """--full-refresh (and --repair, segment moves, with `where` over the latest rows `l`): a tombstone
+        for each key, so it is sent again; no DELETE needed. Compaction (where DELETE works) drops them."""
+        statement = sql.forget(self.schema, model_id, self.next_seq(), self.dialect, where)
+        self.warehouse.execute([(statement, [self.clock()])])
 
 
 def _now() -> datetime:

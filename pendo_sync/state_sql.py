@@ -16,14 +16,20 @@ from typing import Any
 from pendo_sync.capabilities import Capabilities
 from pendo_sync.json_sql import EventParts, Member, Rendering, event_sql, literal, metadata_entry_sql
 
-STATE, RUNS, OUTCOMES, MODELS = (
+STATE, RUNS, OUTCOMES, MODELS, LEASE = (
     "pendo_sync_state",
     "pendo_sync_runs",
     "pendo_sync_row_outcomes",
     "pendo_sync_models",
+    "pendo_sync_lease",
 )
 KEY = "pendo_sync__key"
 PARAM = "?"  # the canonical parameter marker; sql_render.render gives the driver its own
+# The state table is append-only: a key's state is its row with the highest `seq` (docs/decisions/0022).
+# A latest row holding TOMBSTONE means "state unknown: send again" (a changed row about to be sent, a row
+# forgotten by --full-refresh or --repair): appending it works where DELETE does not (Spark, Trino).
+TOMBSTONE = "pendo_sync:unknown"
+STATE_COLUMNS = ("model_id", "pendo_group", "record_key", "row_hash", "synced_at", "run_id", "seq")
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,9 @@ class Dialect:
 
     def own(self, table: str) -> str:
         return (self.own_table or self.quote)(table)
+
+    # Bound parameters one statement may carry (capabilities.py); multi-row inserts are cut to fit.
+    max_params: int | None = None
 
     def text(self, expression: str) -> str:
         return f"cast({expression} as {self.text_type})"
@@ -107,6 +116,7 @@ def dialect_for(
         double_type="double" if c.exact_double else None,
         renders_json=c.renders_json,
         session_text=c.session_text,
+        max_params=c.max_params,
     )
 
 
@@ -116,19 +126,106 @@ def create_tables(schema: str, d: Dialect) -> list[str]:
     return [
         f"create schema if not exists {schema}",
         f"create table if not exists {schema}.{d.own(STATE)} (model_id {t}, pendo_group {t}, record_key {t}, "
-        f"row_hash {t}, synced_at {ts}, run_id {t})",
+        f"row_hash {t}, synced_at {ts}, run_id {t}, seq bigint)",
         f"create table if not exists {schema}.{d.own(RUNS)} (run_id {t}, command {t}, started_at {ts}, "
         f"finished_at {ts}, status {t}, summary {t})",
         f"create table if not exists {schema}.{d.own(OUTCOMES)} (run_id {t}, model_id {t}, pendo_group {t}, "
         f"record_key {t}, outcome {t}, reason {t}, recorded_at {ts})",
         f"create table if not exists {schema}.{d.own(MODELS)} (model_id {t}, pendo_object {t}, first_synced_at {ts}, "
         f"run_id {t})",
+        f"create table if not exists {schema}.{d.own(LEASE)} (holder {t}, token {t}, taken_at {ts}, "
+        f"expires_at {ts}, seq bigint)",
     ] + (
         [
             f"create index if not exists pendo_sync_state_key on {schema}.{d.own(STATE)} (model_id, pendo_group, record_key)"
         ]
         if d.indexes
         else []
+    )
+
+
+def add_seq(schema: str, d: Dialect) -> str:
+    """State tables of pendo-dbt before append-only state have no `seq`: their rows (one per key) rank
+    below every row written since (see latest_state)."""
+    return f"alter table {schema}.{d.own(STATE)} add column seq bigint"
+
+
+def latest_state(schema: str, model_id: str, d: Dialect, group: str | None = None) -> str:
+    """A relation of the model's state as readers see it: the latest row per (group, key), without the
+    keys whose latest row is a tombstone. Every reader of state goes through this."""
+    where = f"model_id = {literal(model_id)}"
+    if group is not None:
+        where += f" and pendo_group = {literal(group)}"
+    columns = "model_id, pendo_group, record_key, row_hash, synced_at, run_id"
+    return (
+        f"(select {columns} from (select {columns}, row_number() over (partition by pendo_group, record_key "
+        f"order by coalesce(seq, -1) desc) as pendo_sync__rank from {schema}.{d.own(STATE)} st where {where}) "
+        f"ranked where pendo_sync__rank = 1 and (row_hash is null or row_hash <> {literal(TOMBSTONE)}))"
+    )
+
+
+def forget(schema: str, model_id: str, seq: int, d: Dialect, where: str = "") -> str:
+    """Append a tombstone for every key of the model state holds (those `where`, over the latest rows `l`,
+    selects): one INSERT ... SELECT, so forgetting needs no DELETE. The one parameter is synced_at."""
+    latest = latest_state(schema, model_id, d)
+    return (
+        f"insert into {schema}.{d.own(STATE)} ({', '.join(STATE_COLUMNS)}) "
+        f"select l.model_id, l.pendo_group, l.record_key, {literal(TOMBSTONE)}, {PARAM}, l.run_id, "
+        f"{int(seq)} from {latest} l" + (f" where {where}" if where else "")
+    )
+
+
+def compact(schema: str, model_id: str, d: Dialect) -> str:
+    """Where DELETE works: drop the model's superseded rows and its tombstones (a tombstone's key then has
+    no row: the same "send again"), so the table stays about one row per key. One statement: atomic even
+    where statements do not share transactions."""
+    table = f"{schema}.{d.own(STATE)}"
+    return (
+        f"delete from {table} where model_id = {literal(model_id)} and (row_hash = {literal(TOMBSTONE)} "
+        f"or exists (select 1 from {table} n where n.model_id = {literal(model_id)} "
+        f"and n.pendo_group = {d.own(STATE)}.pendo_group and n.record_key = {d.own(STATE)}.record_key "
+        f"and coalesce(n.seq, -1) > coalesce({d.own(STATE)}.seq, -1)))"
+    )
+
+
+def max_seq(schema: str, d: Dialect) -> str:
+    return f"select max(seq) from {schema}.{d.own(STATE)}"
+
+
+def _live_leases(schema: str, d: Dialect) -> str:
+    """Each lease token's latest row (renewals and the release append rows), where it expires after the
+    bound `now`: the leases in force."""
+    table = f"{schema}.{d.own(LEASE)}"
+    columns = "holder, token, taken_at, expires_at"
+    return (
+        f"(select {columns} from (select {columns}, row_number() over (partition by token order by seq desc) "
+        f"as pendo_sync__rank from {table}) ranked where pendo_sync__rank = 1 and expires_at > {PARAM})"
+    )
+
+
+def take_lease(schema: str, d: Dialect) -> str:
+    """Append a lease row unless another token's lease is in force, in one statement. Parameters: holder,
+    token, taken_at, expires_at, seq, now, token. Who holds the lease is then read back (lease_holder): two
+    runs racing past the check both append, and both read the same winner."""
+    p = PARAM
+    return (
+        f"insert into {schema}.{d.own(LEASE)} (holder, token, taken_at, expires_at, seq) "
+        f"select {p}, {p}, {p}, {p}, {p} from (select 1 as one) one where not exists "
+        f"(select 1 from {_live_leases(schema, d)} live where live.token <> {p})"
+    )
+
+
+def lease_holder(schema: str, d: Dialect) -> str:
+    """The lease in force taken first (ties by token): holder, token, taken_at, expires_at. Parameter: now."""
+    return f"select holder, token, taken_at, expires_at from {_live_leases(schema, d)} live order by taken_at, token"
+
+
+def release_lease(schema: str, d: Dialect) -> str:
+    """Parameters: holder, token, taken_at, expires_at (now: no longer in force), seq."""
+    p = PARAM
+    return (
+        f"insert into {schema}.{d.own(LEASE)} (holder, token, taken_at, expires_at, seq) "
+        f"values ({p}, {p}, {p}, {p}, {p})"
     )
 
 
@@ -188,8 +285,7 @@ def metadata_diff(
     for g in groups:
         s = f"s_{g.group}"
         joins.append(
-            f"left join {schema}.{d.own(STATE)} {s} on {s}.model_id = {literal(model_id)} "
-            f"and {s}.pendo_group = {literal(g.group)} and {s}.record_key = src.{KEY}"
+            f"left join {latest_state(schema, model_id, d, g.group)} {s} on {s}.record_key = src.{KEY}"
         )
         flag = f"({s}.row_hash is null or {s}.row_hash <> src.h_{g.group})"
         change = f"case when {s}.row_hash is null then 'new' when {s}.row_hash <> src.h_{g.group} then 'changed' end"
@@ -282,8 +378,8 @@ def event_diff(
     new = (
         f"select src.*, {event} as e, {size} as e_bytes, {timestamp} as e_ms "
         f"from (select {inner} from {relation}) src\n"
-        f"where not exists (select 1 from {schema}.{d.own(STATE)} s where s.model_id = {literal(model_id)} "
-        f"and s.pendo_group = 'event' and s.record_key = src.{KEY})"
+        f"where not exists (select 1 from {latest_state(schema, model_id, d, 'event')} s "
+        f"where s.record_key = src.{KEY})"
     )
     e_ms = "case when e is null then null else e_ms end as e_ms"
     return f"select {KEY}, {', '.join([*values, 'e', 'e_bytes', e_ms])}\nfrom ({new}) d"
@@ -293,9 +389,9 @@ def state_coverage(relation: str, schema: str, model_id: str, id_column: str, d:
     """Per Pendo group of a model: its state rows whose key the model still holds, and the latest sync."""
     key = d.text(d.quote(id_column))
     return (
-        f"select s.pendo_group, count(*), max(s.synced_at)\nfrom {schema}.{d.own(STATE)} s "
+        f"select s.pendo_group, count(*), max(s.synced_at)\nfrom {latest_state(schema, model_id, d)} s "
         f"join (select distinct {key} as k from {relation}) m on m.k = s.record_key\n"
-        f"where s.model_id = {literal(model_id)} group by s.pendo_group"
+        f"group by s.pendo_group"
     )
 
 
@@ -304,8 +400,8 @@ def records_left(relation: str, schema: str, model_id: str, id_column: str, d: D
     keeps them: nothing deletes them)."""
     key = d.text(f"m.{d.quote(id_column)}")
     return (
-        f"select count(distinct s.record_key) from {schema}.{d.own(STATE)} s\n"
-        f"where s.model_id = {literal(model_id)} and not exists "
+        f"select count(distinct s.record_key) from {latest_state(schema, model_id, d)} s\n"
+        f"where not exists "
         f"(select 1 from {relation} m where {key} = s.record_key)"
     )
 
@@ -315,17 +411,23 @@ def row_count(query: str) -> str:
     return f"select count(*) from ({query}) counted"
 
 
-def mark_all_seen(relation: str, schema: str, model_id: str, id_column: str, run_id: str, d: Dialect) -> str:
-    """Record every current event id as sent, without sending: `backfill: false` on a first sync."""
+def mark_all_seen(
+    relation: str, schema: str, model_id: str, id_column: str, run_id: str, seq: int, d: Dialect
+) -> str:
+    """Record every current event id as sent, without sending: `backfill: false` on a first sync. The
+    one parameter is synced_at (bound UTC, the runner's clock like every other timestamp)."""
     key = d.text(d.quote(id_column))
     return (
-        f"insert into {schema}.{d.own(STATE)} (model_id, pendo_group, record_key, row_hash, synced_at, run_id) "
-        f"select distinct {literal(model_id)}, 'event', {key}, cast(null as {d.text_type}), current_timestamp, "
-        f"{literal(run_id)} from {relation} where {key} is not null"
+        f"insert into {schema}.{d.own(STATE)} ({', '.join(STATE_COLUMNS)}) "
+        f"select distinct {literal(model_id)}, 'event', {key}, cast(null as {d.text_type}), {PARAM}, "
+        f"{literal(run_id)}, {int(seq)} from {relation} where {key} is not null"
     )
 
 
 Statement = tuple[str, list[Any]]
+# Parameters per multi-row insert where the driver states no limit: a statement of this many values stays
+# a few MB of SQL text, and a 50,000-row chunk still goes in a handful of statements.
+UNBOUNDED_PARAMS = 65_536
 
 
 def bulk_insert(
@@ -354,9 +456,10 @@ def bulk_insert(
             )
         ]
     rows = list(zip(*lists))
+    per_statement = max(1, (d.max_params or UNBOUNDED_PARAMS) // (len(constants) + len(lists)))
     statements = []
-    for start in range(0, len(rows), 500):
-        chunk = rows[start : start + 500]
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
         statements.append(
             (
                 f"insert into {table} ({names}) values {values_placeholders(len(chunk), len(columns), p)}",
@@ -364,21 +467,6 @@ def bulk_insert(
             )
         )
     return statements
-
-
-def delete_keys(table: str, model_id: str, group: str, keys: list[str], d: Dialect) -> list[Statement]:
-    """Delete state rows of these keys (only keys that had state: new keys need no delete)."""
-    p = PARAM
-    where = f"delete from {table} where model_id = {p} and pendo_group = {p} and record_key"
-    if d.arrays == "duckdb":
-        expression, param = duckdb_list(keys, p)
-        return [(f"{where} in (select unnest({expression}))", [model_id, group, param])]
-    if d.arrays == "postgres":
-        return [(f"{where} = any({p}::text[])", [model_id, group, keys])]
-    return [
-        (f"{where} in ({', '.join([p] * len(chunk))})", [model_id, group, *chunk])
-        for chunk in (keys[i : i + 500] for i in range(0, len(keys), 500))
-    ]
 
 
 SEPARATOR = "\x1f"  # ASCII unit separator

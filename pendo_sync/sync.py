@@ -189,6 +189,7 @@ def _run_models(
     finally:
         writer.close()
         store.finish_run(report.run_id, "success" if report.ok else "error", report.summary())
+        report.warehouse_statements = store.warehouse.statements
         write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
         emit(summary_line(report))
 

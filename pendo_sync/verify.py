@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 from pendo_sync import verify_sql as vsql
@@ -191,9 +190,8 @@ class _Job:
         finally:
             warehouse.execute([(f"drop table if exists {staging}", ())])
         if self.options.repair and result.drifted:
-            warehouse.execute(
-                [(vsql.forget_differences(self.store.schema, self.run_id, spec.model.unique_id, dialect), ())]
-            )
+            drifted = vsql.drifted_where(self.store.schema, self.run_id, spec.model.unique_id, dialect)
+            self.store.forget(spec.model.unique_id, drifted)
             result.repaired = result.drifted
         result.seconds = round(time.monotonic() - started, 3)
 
@@ -344,10 +342,6 @@ class _Job:
     def _write(self, model_id: str, rows: list[dict[str, Any]]) -> None:
         store = self.store
         lists = [[r[k] for r in rows] for k in ("group", "id", "field", "outcome", "pendo", "model_value")]
-        constants = [self.run_id, model_id, _now()]
+        constants = [self.run_id, model_id, store.clock()]
         table = store.table(vsql.DIFFERENCES)
         store.warehouse.execute(bulk_insert(table, vsql.DIFFERENCE_COLUMNS, constants, lists, store.dialect))
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 
 from pendo_sync.json_sql import literal
-from pendo_sync.state_sql import STATE, Dialect
+from pendo_sync.state_sql import Dialect
 
 DIFFERENCES = "pendo_sync_verify_differences"
 DIFFERENCE_COLUMNS = (
@@ -100,12 +100,11 @@ def in_part(key: str, index: int, count: int) -> str:
     return f"hash({key}) % {int(count)} = {int(index)}"
 
 
-def forget_differences(schema: str, run_id: str, model_id: str, d: Dialect) -> str:
-    """`--repair`: drop the state of every record and group this run found drifted, so the next sync
-    sees them as new and resends exactly them."""
+def drifted_where(schema: str, run_id: str, model_id: str, d: Dialect) -> str:
+    """`--repair`, over the latest state rows `l` (StateStore.forget): every record and group this run
+    found drifted, so forgetting them makes the next sync see them as new and resend exactly them."""
     return (
-        f"delete from {schema}.{d.own(STATE)} where model_id = {literal(model_id)} "
-        f"and pendo_group || '|' || record_key in (select x.pendo_group || '|' || x.record_key "
+        f"l.pendo_group || '|' || l.record_key in (select x.pendo_group || '|' || x.record_key "
         f"from {schema}.{d.own(DIFFERENCES)} x where x.run_id = {literal(run_id)} "
         f"and x.model_id = {literal(model_id)} and x.outcome in ('differ', 'missing'))"
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
 from pendo_sync.capabilities import Capabilities
@@ -19,6 +19,9 @@ from pendo_sync.dbt_bridge.paging import Rows, keyset_pages
 from pendo_sync.sql_render import render
 
 _cursor_names = itertools.count()
+# Rows one FETCH of a server-side cursor brings (PostgreSQL's named cursor, Redshift's declared one): a few
+# MB in one round trip, handed on `size` rows at a time, so a distant warehouse costs a round trip per page.
+SERVER_PAGE_ROWS = 20_000
 
 
 class DbapiDriver:
@@ -82,17 +85,19 @@ class DbapiDriver:
     def _fetchmany(self, sql: str, size: int, *, named: bool) -> Generator[Rows, None, None]:
         """psycopg2 holds a whole result unless the cursor is named (server-side); others stream as is."""
         handle = self._connect()
+        page = max(size, SERVER_PAGE_ROWS) if named else size
         if named:
             cursor = handle.cursor(name=f"pendo_sync_{next(_cursor_names)}")
-            cursor.itersize = size
+            cursor.itersize = page
         else:
             cursor = handle.cursor()
         try:
             cursor.execute(render(sql, (), self.capabilities)[0])
-            rows = cursor.fetchmany(size)
+            rows = cursor.fetchmany(page)
             while rows:
-                yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
-                rows = cursor.fetchmany(size)
+                rows = rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
+                yield from _in_parts(rows, size)
+                rows = cursor.fetchmany(page)
         finally:
             self._end(handle, cursor, commit=False)
 
@@ -106,11 +111,11 @@ class DbapiDriver:
             cursor.execute("begin transaction")
             cursor.execute(f"declare {name} cursor for {render(sql, (), self.capabilities)[0]}")
             while True:
-                cursor.execute(f"fetch forward {int(size)} from {name}")
+                cursor.execute(f"fetch forward {max(int(size), SERVER_PAGE_ROWS)} from {name}")
                 rows = cursor.fetchall()
                 if not rows:
                     break
-                yield [tuple(r) for r in rows]
+                yield from _in_parts([tuple(r) for r in rows], size)
             cursor.execute(f"close {name}")
         finally:
             with contextlib.suppress(Exception):
@@ -125,3 +130,12 @@ class DbapiDriver:
         with contextlib.suppress(Exception):
             cursor.close()
             handle.commit() if commit else handle.rollback()
+
+
+def _in_parts(rows: Rows, size: int) -> Iterator[Rows]:
+    """A fetched page handed on `size` rows at a time (the page itself when it fits)."""
+    if len(rows) <= size:
+        yield rows
+        return
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]

@@ -101,6 +101,9 @@ class Warehouse:
             if self.capabilities.driver == "dbt"
             else DbapiDriver(self.capabilities, self._handle, self.quote)
         )
+        # Statements sent to the warehouse (queries, each statement of execute(), each stream): round
+        # trips are what a cloud warehouse charges for, so the bench and tests count them here.
+        self.statements = 0
 
     def close(self) -> None:
         if self._spill:
@@ -177,6 +180,7 @@ class Warehouse:
         return self._run_alone(sql, params)
 
     def _run_alone(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._count(1)
         try:
             return self._driver.fetch(sql, params)[1]
         except PendoSyncError:
@@ -189,6 +193,7 @@ class Warehouse:
         adapter has transactions (capabilities.transactions "statements" or "dbapi"). With "none"
         (BigQuery, Spark, Trino, ...) each statement stands alone: after a failure, those before it
         stay applied, so callers send only statements that are safe one by one."""
+        self._count(len(statements))
         try:
             self._driver.run(statements)
         except PendoSyncError:
@@ -199,6 +204,7 @@ class Warehouse:
     def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Yield lists of rows, `size` at a time, never holding the whole result: from a streaming
         cursor where the driver has one, else in keyset pages (paging.py)."""
+        self._count(1)
         self._uncap(lift=True)  # the query's joins are built at full memory
         chunks = self._driver.stream(sql, size)
         first = True
@@ -264,6 +270,10 @@ class Warehouse:
         if reset:
             with contextlib.suppress(Exception):
                 self._run_alone("reset memory_limit")
+
+    def _count(self, statements: int) -> None:
+        with self._lock:
+            self.statements += statements
 
     def _handle(self) -> Any:
         """This thread's dbt connection, opened on first use: dbt keeps one per thread (the main thread

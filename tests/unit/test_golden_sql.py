@@ -30,6 +30,7 @@ ADAPTERS = ("duckdb", "postgres", "bigquery", "snowflake", "redshift", "spark", 
 UNQUOTED_RELATIONS = ("snowflake",)
 RUN_ID, MODEL_ID = "run-1", "model.shop.dim_users"
 NOW = datetime(2026, 12, 7, 17, 15, 7, 123456)
+SEQ = 1796663707123456  # state.next_seq(): microseconds of the clock
 
 
 def quote(name: str) -> str:
@@ -65,13 +66,14 @@ def statements(adapter: str) -> dict[str, list[tuple[str, list[Any]]]]:
         USERS, schema, MODEL_ID, "user_id", COLUMNS, GROUPS, d, {"seats"}, {"signed_up_at": "timestamp"}
     )
     events = sql.event_diff(EVENTS, schema, "model.shop.fct_events", "event_id", EVENT_COLUMNS, d)
-    columns = ("model_id", "pendo_group", "synced_at", "run_id", "record_key", "row_hash")
-    constants = [MODEL_ID, "custom", NOW, RUN_ID]
+    columns = ("model_id", "pendo_group", "synced_at", "run_id", "seq", "record_key", "row_hash")
+    constants = [MODEL_ID, "custom", NOW, RUN_ID, SEQ]
     staging = f"{schema}.{d.own(vsql.staging_name(RUN_ID, 0))}"
 
     def plain(*texts: str) -> list[tuple[str, list[Any]]]:
         return [(t, []) for t in texts]
 
+    segment_forget = sql.forget(schema, MODEL_ID, SEQ, d, segment_sql.other_segments_where("seg-1"))
     return {
         "create_tables": plain(*sql.create_tables(schema, d), vsql.differences_table(schema, d)),
         "metadata_diff": plain(diff),
@@ -82,7 +84,15 @@ def statements(adapter: str) -> dict[str, list[tuple[str, list[Any]]]]:
         ),
         "event_diff": plain(events),
         "bulk_insert": sql.bulk_insert(state, columns, constants, [["u1", "it's"], ["h1", "h2"]], d),
-        "delete_keys": sql.delete_keys(state, MODEL_ID, "custom", ["u1", "u2"], d),
+        "state_history": [
+            *plain(sql.add_seq(schema, d), sql.max_seq(schema, d), sql.compact(schema, MODEL_ID, d)),
+            (sql.forget(schema, MODEL_ID, SEQ, d), [NOW]),
+        ],
+        "lease": [
+            (sql.take_lease(schema, d), ["runner-1", "token-1", NOW, NOW, SEQ, NOW, "token-1"]),
+            (sql.lease_holder(schema, d), [NOW]),
+            (sql.release_lease(schema, d), ["runner-1", "token-1", NOW, NOW, SEQ]),
+        ],
         "counts": plain(
             sql.key_profile(USERS, "user_id", d),
             sql.duplicate_example(USERS, "user_id", d),
@@ -90,24 +100,26 @@ def statements(adapter: str) -> dict[str, list[tuple[str, list[Any]]]]:
             sql.records_left(USERS, schema, MODEL_ID, "user_id", d),
             sql.row_count(events),
         ),
-        "mark_all_seen": plain(
-            sql.mark_all_seen(EVENTS, schema, "model.shop.fct_events", "event_id", RUN_ID, d)
-        ),
+        "mark_all_seen": [
+            (sql.mark_all_seen(EVENTS, schema, "model.shop.fct_events", "event_id", RUN_ID, SEQ, d), [NOW])
+        ],
         "verify": [
             *plain(
                 *vsql.create_staging(staging, 2, d),
                 vsql.sample_keys(USERS, "user_id", 10, d),
                 vsql.comparison(USERS, staging, "user_id", COLUMNS[1:], 2, d, {"seats"}, ["u1", "u'2"]),
-                vsql.forget_differences(schema, RUN_ID, MODEL_ID, d),
             ),
+            (sql.forget(schema, MODEL_ID, SEQ, d, vsql.drifted_where(schema, RUN_ID, MODEL_ID, d)), [NOW]),
             *sql.bulk_insert(staging, vsql.staging_columns(2), [], [["u1"], ['"Ann"'], ["null"]], d),
         ],
-        "segments": plain(
-            segment_sql.segment_diff(USERS, schema, MODEL_ID, "user_id", "seg-1", d),
-            segment_sql.null_count(USERS, "user_id", d),
-            segment_sql.other_segments(schema, MODEL_ID, "seg-1", d),
-            segment_sql.forget_other_segments(schema, MODEL_ID, "seg-1", d),
-        ),
+        "segments": [
+            *plain(
+                segment_sql.segment_diff(USERS, schema, MODEL_ID, "user_id", "seg-1", d),
+                segment_sql.null_count(USERS, "user_id", d),
+                segment_sql.other_segments(schema, MODEL_ID, "seg-1", d),
+            ),
+            (segment_forget, [NOW]),
+        ],
     }
 
 

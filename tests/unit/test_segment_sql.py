@@ -53,5 +53,10 @@ def test_state_of_another_model_or_segment_is_not_this_segments() -> None:
     con = database(["a"], [("model.p.other", "z", "s1"), (MODEL, "y", "s0")])
     assert diff(con) == {("a", "add")}
     assert con.execute(segment_sql.other_segments('"st"', MODEL, "s1", D)).fetchall() == [(1,)]
-    con.execute(segment_sql.forget_other_segments('"st"', MODEL, "s1", D))
-    assert con.execute("select record_key from st.pendo_sync_state").fetchall() == [("z",)]
+    forget = sql.forget('"st"', MODEL, 1, D, segment_sql.other_segments_where("s1"))
+    con.execute(forget, [None])
+    assert con.execute(segment_sql.other_segments('"st"', MODEL, "s1", D)).fetchall() == [(0,)]
+    assert con.execute(f"select record_key from {sql.latest_state('st', MODEL, D)} l").fetchall() == []
+    assert con.execute(
+        f"select record_key from {sql.latest_state('st', 'model.p.other', D)} l"
+    ).fetchall() == [("z",)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pendo_sync.report import ModelResult
 from pendo_sync.row_outcome import MISSING, REJECTED, RowOutcome
 from pendo_sync.sender import UNSENT, Batch, Request
-from pendo_sync.state import StateWrite
+from pendo_sync.state import Chunk, StateWrite
+from pendo_sync.state_sql import TOMBSTONE
 
 
 def no_send() -> list[RowOutcome]:
@@ -35,16 +36,22 @@ def test_each_row_gets_the_worst_outcome_of_its_groups() -> None:
     }
 
 
-def test_merged_state_writes_keep_every_row_of_both() -> None:
-    first = StateWrite("m", "r", {"agent": [("a", "h1")]}, {"agent": {"a"}}, {})
+def test_a_chunk_keeps_each_keys_latest_entry_and_every_problem() -> None:
+    """A key a write replaces gets a tombstone unless that write (or a later one) acknowledges it."""
+    first = StateWrite("m", "r", {"agent": [("a", "h1")]}, {"agent": {"a", "x"}}, {})
     second = StateWrite(
         "m",
         "r",
-        {"agent": [("b", "h2")], "custom": [("b", "H2")]},
-        {"custom": {"b"}},
+        {"agent": [("b", "h2"), ("x", "hx")], "custom": [("b", "H2")]},
+        {"custom": {"b", "c"}},
         {"custom": [RowOutcome("c", MISSING, "not found")]},
     )
-    first.absorb(second)
-    assert first.acknowledged == {"agent": [("a", "h1"), ("b", "h2")], "custom": [("b", "H2")]}
-    assert first.replaced == {"agent": {"a"}, "custom": {"b"}}
-    assert first.problems == {"custom": [RowOutcome("c", MISSING, "not found")]}
+    chunk = Chunk("m", "r")
+    chunk.add(first)
+    chunk.add(second)
+    assert chunk.entries == {
+        "agent": {"a": "h1", "x": "hx", "b": "h2"},
+        "custom": {"b": "H2", "c": TOMBSTONE},
+    }
+    assert chunk.problems == {"custom": [RowOutcome("c", MISSING, "not found")]}
+    assert chunk.size == 6

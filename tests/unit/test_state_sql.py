@@ -109,19 +109,25 @@ KEY_TEXT = ODD_TEXT.filter(lambda v: v is not None)  # a key is never null (prep
 
 
 @given(st.lists(st.tuples(KEY_TEXT, ODD_TEXT), min_size=1, unique_by=lambda r: r[0]))
-def test_duckdb_bulk_insert_and_delete_keep_every_value(rows: list[tuple[str, str | None]]) -> None:
-    """Whichever way a column is bound (one split string, or a list), every value lands as it was, and
-    deleting keys deletes exactly those."""
+def test_duckdb_bulk_insert_keeps_every_value_and_tombstones_supersede(
+    rows: list[tuple[str, str | None]],
+) -> None:
+    """Whichever way a column is bound (one split string, or a list), every value lands as it was; keys
+    given a later tombstone leave the latest state, the others keep their hash."""
     db = duckdb.connect()
-    db.execute("create table t (model_id varchar, pendo_group varchar, record_key varchar, row_hash varchar)")
+    db.execute("create schema s")
+    for statement in sql.create_tables("s", DUCKDB)[1:2]:
+        db.execute(statement)
     keys, hashes = [r[0] for r in rows], [r[1] for r in rows]
-    columns = ("model_id", "pendo_group", "record_key", "row_hash")
-    for statement, params in sql.bulk_insert("t", columns, ["m", "g"], [keys, hashes], DUCKDB):
-        db.execute(statement, params)
-    assert db.execute("select * from t").fetchall() == [("m", "g", k, h) for k, h in rows]
-    for statement, params in sql.delete_keys("t", "m", "g", keys[1:], DUCKDB):
-        db.execute(statement, params)
-    assert db.execute("select record_key from t").fetchall() == [(keys[0],)]
+    columns = ("model_id", "pendo_group", "seq", "record_key", "row_hash")
+    for seq, (written, values) in enumerate([(keys, hashes), (keys[1:], [sql.TOMBSTONE] * len(keys[1:]))]):
+        for statement, params in sql.bulk_insert("s.t", columns, ["m", "g", seq], [written, values], DUCKDB):
+            db.execute(statement.replace("s.t", 's."pendo_sync_state"'), params)
+    assert (
+        db.execute('select record_key, row_hash from s."pendo_sync_state" where seq = 0').fetchall() == rows
+    )
+    latest = sql.latest_state("s", "m", DUCKDB, "g")
+    assert db.execute(f"select record_key, row_hash from {latest} l").fetchall() == [rows[0]]
 
 
 def test_texts_free_of_the_separator_are_bound_as_one_string() -> None:
@@ -164,9 +170,9 @@ def test_records_that_left_the_model_are_counted_once_whatever_groups_they_had()
         ("u2", "custom"),
     ):
         db.execute(
-            f"insert into s.pendo_sync_state values ('model.p.m', '{group}', '{key}', 'h', now(), 'r')"
+            f"insert into s.pendo_sync_state values ('model.p.m', '{group}', '{key}', 'h', now(), 'r', 1)"
         )
-    db.execute("insert into s.pendo_sync_state values ('model.p.other', 'agent', 'u9', 'h', now(), 'r')")
+    db.execute("insert into s.pendo_sync_state values ('model.p.other', 'agent', 'u9', 'h', now(), 'r', 1)")
     args = ("m", "s", "model.p.m", "id", DUCKDB)
     assert db.execute(sql.records_left(*args)).fetchall() == [(2,)]
     assert sorted((g, n) for g, n, _ in db.execute(sql.state_coverage(*args)).fetchall()) == [

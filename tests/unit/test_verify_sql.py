@@ -88,7 +88,9 @@ def test_repair_forgets_exactly_the_drifted_groups_of_this_run_and_model() -> No
         "values (?, ?, ?, ?, ?)",
         differences,
     )
-    db.execute(vsql.forget_differences(schema, "run", "m1", D))
-
-    left = db.execute(f'select model_id, pendo_group, record_key from {schema}."{sql.STATE}"').fetchall()
+    db.execute(sql.forget(schema, "m1", 1, D, vsql.drifted_where(schema, "run", "m1", D)), [None])
+    latest = [sql.latest_state(schema, model, D) for model in ("m1", "m2")]
+    left = db.execute(
+        " union all ".join(f"select model_id, pendo_group, record_key from {t} l" for t in latest)
+    ).fetchall()
     assert sorted(set(state) - set(left)) == [("m1", "agent", "2"), ("m1", "custom", "1")]
