@@ -10,3 +10,12 @@
 {% macro postgres__int_series(n) -%}
     (select i from generate_series(0, {{ n }} - 1) as t(i)) as series
 {%- endmacro %}
+
+{#- seq4() may leave gaps on Snowflake; row_number() does not. -#}
+{% macro snowflake__int_series(n) -%}
+    (select row_number() over (order by seq4()) - 1 as i from table(generator(rowcount => {{ n }}))) as series
+{%- endmacro %}
+
+{% macro spark__int_series(n) -%}
+    (select id as i from range(0, {{ n }})) as series
+{%- endmacro %}
