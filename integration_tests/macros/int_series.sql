@@ -19,3 +19,17 @@
 {% macro spark__int_series(n) -%}
     (select id as i from range(0, {{ n }})) as series
 {%- endmacro %}
+
+{#- `ts` plus `i` seconds: dbt's cross-database dateadd, except on the Redshift stand-in (PostgreSQL behind
+    tests/engines/redshift_proxy.py), which has no dateadd; interval arithmetic is valid on both. -#}
+{% macro seconds_after(ts, i) -%}
+    {{ return(adapter.dispatch('seconds_after', 'pendo_sync_integration_tests')(ts, i)) }}
+{%- endmacro %}
+
+{% macro default__seconds_after(ts, i) -%}
+    {{ dbt.dateadd('second', i, ts) }}
+{%- endmacro %}
+
+{% macro redshift__seconds_after(ts, i) -%}
+    {{ ts }} + {{ i }} * interval '1 second'
+{%- endmacro %}

@@ -25,9 +25,11 @@ from typing import Any
 from pendo_sync.pendo.emulator import Emulator
 from tests.integration.harness import Project, create_pg_database, drop_pg_database
 
-# Redshift system objects dbt-redshift reads (for a relation's columns) that PostgreSQL lacks: empty
-# stand-ins, created once in the template database the per-test databases are copied from.
+# Redshift functions and system objects PostgreSQL lacks, which dbt-redshift uses (len() for dbt.length,
+# the late-binding and external columns of a relation): stand-ins created once in the template database the
+# per-test databases are copied from.
 REDSHIFT_SHIMS = (
+    "create function len(text) returns integer language sql immutable as 'select length($1)'",
     "create function pg_get_late_binding_view_cols() returns setof record language sql as "
     "$$ select null::name, null::name, null::name, null::varchar, null::int where false $$",
     "set allow_system_table_mods = on",
