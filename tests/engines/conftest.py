@@ -23,13 +23,11 @@ from tests.integration.harness import KEY, TRACK, Project, copy_project
 ENGINES = [
     pytest.param("duckdb", id="duckdb"),
     pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
-    pytest.param(
-        "snowflake", id="fakesnow", marks=[pytest.mark.engine_snowflake, pytest.mark.xdist_group("fakesnow")]
-    ),
+    pytest.param("snowflake", id="fakesnow", marks=[pytest.mark.engine_snowflake]),
     pytest.param(
         "spark",
         id="spark",
-        marks=[pytest.mark.engine_spark, pytest.mark.slow, pytest.mark.xdist_group("spark")],
+        marks=[pytest.mark.engine_spark, pytest.mark.slow],
     ),
     pytest.param("redshift", id="redshift", marks=[pytest.mark.engine_redshift, pytest.mark.postgres]),
 ]
