@@ -78,7 +78,7 @@ def template(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """integration_tests/ with its packages installed (`dbt deps`), copied by each test."""
     path = tmp_path_factory.mktemp(f"engine_{engine.target}") / "project"
     copy_project(path)
-    EngineProject(Project(path, engine.target), "").dbt("deps")
+    EngineProject(Project(path, engine.target)).dbt("deps")
     return path
 
 
@@ -86,8 +86,8 @@ def template(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def engine_project(engine: Engine, template: Path, tmp_path: Path) -> Iterator[EngineProject]:
     path = tmp_path / "project"
     shutil.copytree(template, path, symlinks=True)
-    with engine.namespace(path) as (name, env):
-        yield EngineProject(Project(path, engine.target, env), name)
+    with engine.namespace(path) as env:
+        yield EngineProject(Project(path, engine.target, env))
 
 
 @pytest.fixture

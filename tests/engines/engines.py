@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,6 @@ class EngineProject:
     """A private built copy of integration_tests/ on one engine, driven through processes."""
 
     project: Project
-    name: str  # the test's namespace (schema or database)
-    log: list[str] = field(default_factory=list)
 
     @property
     def target(self) -> str:
@@ -54,7 +51,8 @@ class EngineProject:
 
     def dbt(self, *args: str) -> str:
         done = self._run([DBT, *args, *self.project.flags], self.env())
-        assert done.returncode == 0, f"dbt {' '.join(args)} failed on {self.target}:\n{done.stdout[-4000:]}"
+        output = done.stdout + done.stderr
+        assert done.returncode == 0, f"dbt {' '.join(args)} failed on {self.target}:\n{output[-4000:]}"
         return done.stdout
 
     def show(self, sql: str) -> list[tuple[Any, ...]]:
@@ -64,7 +62,10 @@ class EngineProject:
         return [tuple(row.values()) for row in rows]
 
     def sync(self, emulator: Emulator, *args: str) -> subprocess.CompletedProcess[str]:
-        return self._run(self.sync_argv(*args), self.project.process_env(emulator))
+        """`pendo-dbt sync`; its output (stdout then stderr) in `stdout`, for the test's messages."""
+        done = self._run(self.sync_argv(*args), self.project.process_env(emulator))
+        done.stdout += done.stderr
+        return done
 
     def start_sync(self, emulator: Emulator, *args: str) -> subprocess.Popen[bytes]:
         env = self.project.process_env(emulator)
@@ -91,8 +92,8 @@ class Engine:
     target = "duckdb"
 
     @contextmanager
-    def namespace(self, path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-        yield "main", {"PENDO_SYNC_TEST_DUCKDB": str(path / "warehouse.duckdb")}
+    def namespace(self, path: Path) -> Iterator[dict[str, str]]:
+        yield {"PENDO_SYNC_TEST_DUCKDB": str(path / "warehouse.duckdb")}
 
     def close(self) -> None:
         pass
@@ -102,11 +103,11 @@ class Postgres(Engine):
     target = "postgres"
 
     @contextmanager
-    def namespace(self, path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    def namespace(self, path: Path) -> Iterator[dict[str, str]]:
         name = f"e{uuid.uuid4().hex[:10]}"
         create_pg_database(name)
         try:
-            yield name, {"PENDO_SYNC_TEST_PG_DB": name, "PENDO_SYNC_TEST_PG_SCHEMA": "it"}
+            yield {"PENDO_SYNC_TEST_PG_DB": name, "PENDO_SYNC_TEST_PG_SCHEMA": "it"}
         finally:
             drop_pg_database(name)
 
@@ -133,12 +134,12 @@ class Redshift(Engine):
             conn.close()
 
     @contextmanager
-    def namespace(self, path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    def namespace(self, path: Path) -> Iterator[dict[str, str]]:
         name = f"rs{uuid.uuid4().hex[:10]}"
         create_pg_database(name, template=self.template)
         env = {"PENDO_SYNC_TEST_PG_DB": name, "PENDO_SYNC_TEST_PG_SCHEMA": "it"}
         try:
-            yield name, {**env, "PENDO_SYNC_TEST_RS_PORT": str(self.proxy.port)}
+            yield {**env, "PENDO_SYNC_TEST_RS_PORT": str(self.proxy.port)}
         finally:
             drop_pg_database(name)
 
@@ -162,9 +163,9 @@ class Fakesnow(Engine):
         wait_for_port(self.port, self.server)
 
     @contextmanager
-    def namespace(self, path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    def namespace(self, path: Path) -> Iterator[dict[str, str]]:
         name = f"it_{uuid.uuid4().hex[:10]}"
-        yield name, {"PENDO_SYNC_TEST_SF_PORT": str(self.port), "PENDO_SYNC_TEST_SF_SCHEMA": name}
+        yield {"PENDO_SYNC_TEST_SF_PORT": str(self.port), "PENDO_SYNC_TEST_SF_SCHEMA": name}
 
     def close(self) -> None:
         self.server.kill()
@@ -181,9 +182,9 @@ class Spark(Engine):
         self.directory = directory
 
     @contextmanager
-    def namespace(self, path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    def namespace(self, path: Path) -> Iterator[dict[str, str]]:
         name = f"it_{uuid.uuid4().hex[:10]}"
-        yield name, {"PENDO_SYNC_TEST_SPARK_DIR": str(self.directory), "PENDO_SYNC_TEST_SPARK_SCHEMA": name}
+        yield {"PENDO_SYNC_TEST_SPARK_DIR": str(self.directory), "PENDO_SYNC_TEST_SPARK_SCHEMA": name}
 
 
 def free_port() -> int:
@@ -201,7 +202,3 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"the server on port {port} did not start (exit code {process.poll()})")
-
-
-def copy_template(template: Path, dest: Path) -> None:
-    shutil.copytree(template, dest, symlinks=True)
