@@ -3,8 +3,12 @@ Snowflake, local Spark, Redshift's driver on PostgreSQL): a first sync lands exa
 sends nothing, three changed rows send three, events go once, a `kill -9` mid-sync converges on rerun, and
 `ref('pendo_sync_state')` (the relation dbt built) shows what the CLI wrote.
 
-Each test builds once and runs few steps: on Spark every dbt or sync process starts a session (10-20 s)
-and each statement costs seconds.
+fakesnow stands in for Snowflake on DuckDB: it folds unquoted names to upper case as Snowflake does, but
+resolves quoted names case-insensitively, so a quoted lower-case name that misses on Snowflake finds its
+object there.
+
+Each test builds once and runs few steps: on Spark every dbt or sync process starts a session (10-20 s) and
+each statement costs seconds.
 """
 
 from __future__ import annotations
