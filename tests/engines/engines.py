@@ -80,10 +80,7 @@ class EngineProject:
         return {**os.environ, **self.project.env, "DO_NOT_TRACK": "1"}
 
     def _run(self, argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=TIMEOUT)
-        self.log.append(f"$ {' '.join(argv[:4])} ... -> {done.returncode}")
-        done.stdout = done.stdout + done.stderr
-        return done
+        return subprocess.run(argv, env=env, capture_output=True, text=True, check=False, timeout=TIMEOUT)
 
 
 class Engine:
