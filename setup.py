@@ -20,6 +20,7 @@ setup(
         "certifi",
         "jinja2>=3",
         "click>=8",
+        "sqlglot>=25,<31",
     ],
     extras_require={
         "duckdb": ["dbt-duckdb>=1.8"],

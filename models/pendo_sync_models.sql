@@ -4,4 +4,5 @@ select
     cast(null as {{ dbt.type_string() }}) as pendo_object,
     cast(null as {{ dbt.type_timestamp() }}) as first_synced_at,
     cast(null as {{ dbt.type_string() }}) as run_id
+from (select 1 as one) as pendo_sync__one
 where 1 = 0

@@ -5,6 +5,7 @@ select
     cast(null as {{ dbt.type_string() }}) as pendo_group,
     cast(null as {{ dbt.type_string() }}) as record_key,
     cast(null as {{ dbt.type_string() }}) as outcome,
-    cast(null as {{ dbt.type_string() }}) as reason,
+    cast(null as {{ pendo_sync.type_long_text() }}) as reason,
     cast(null as {{ dbt.type_timestamp() }}) as recorded_at
+from (select 1 as one) as pendo_sync__one
 where 1 = 0

@@ -5,5 +5,6 @@ select
     cast(null as {{ dbt.type_timestamp() }}) as started_at,
     cast(null as {{ dbt.type_timestamp() }}) as finished_at,
     cast(null as {{ dbt.type_string() }}) as status,
-    cast(null as {{ dbt.type_string() }}) as summary
+    cast(null as {{ pendo_sync.type_long_text() }}) as summary
+from (select 1 as one) as pendo_sync__one
 where 1 = 0

@@ -7,4 +7,5 @@ select
     cast(null as {{ dbt.type_string() }}) as row_hash,
     cast(null as {{ dbt.type_timestamp() }}) as synced_at,
     cast(null as {{ dbt.type_string() }}) as run_id
+from (select 1 as one) as pendo_sync__one
 where 1 = 0

@@ -8,6 +8,7 @@ select
     cast(null as {{ dbt.type_string() }}) as record_key,
     cast(null as {{ dbt.type_string() }}) as field,
     cast(null as {{ dbt.type_string() }}) as outcome,
-    cast(null as {{ dbt.type_string() }}) as pendo_value,
-    cast(null as {{ dbt.type_string() }}) as model_value
+    cast(null as {{ pendo_sync.type_long_text() }}) as pendo_value,
+    cast(null as {{ pendo_sync.type_long_text() }}) as model_value
+from (select 1 as one) as pendo_sync__one
 where 1 = 0

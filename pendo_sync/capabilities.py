@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Transactions = Literal["statements", "dbapi", "none"]
-Streaming = Literal["cursor", "server_cursor", "buffered", "pages"]
+Streaming = Literal["cursor", "server_cursor", "declare", "session", "pages", "buffered"]
+Driver = Literal["dbapi", "dbt"]
 Lock = Literal["advisory", "file", "lease"]
 
 
@@ -30,16 +31,51 @@ class Capabilities:
     text_type: str  # a text column that holds a run summary or a long reason
     fold: Literal["lower", "upper", "none"]  # how an unquoted identifier is stored
     delete: bool  # DELETE works on the tables the state lives in
-    # "server_cursor": a named cursor streams (PostgreSQL); "cursor": fetchmany streams; "buffered": the
-    # driver holds the whole result, so reads go in keyset pages; "pages": a client iterating result pages.
+    # "server_cursor": a named DB-API cursor streams (psycopg2); "cursor": fetchmany streams; "declare": a
+    # cursor declared in SQL and read with FETCH FORWARD inside a transaction (the driver itself buffers
+    # results); "session": a local SparkSession reads partition by partition (else keyset pages);
+    # "pages": dbt-bigquery's query iterator, one result page at a time (not run here: no BigQuery engine);
+    # "buffered": nothing streams, so reads go in keyset pages of `page_rows` (docs/decisions/0024).
     streaming: Streaming
     lock: Lock  # how one sync at a time is enforced: the engine's own lock, or a lease row in state
+    # Casting a date or timestamp to text follows session settings (Snowflake's TIMESTAMP_OUTPUT_FORMAT and
+    # TIMEZONE, Redshift's DateStyle): row hashes render such columns with an explicit format instead.
+    session_text: bool = False
+    # What only our own engines do (state_sql.Dialect): bind a whole list as one parameter, render entries'
+    # JSON (json_sql.py), hash with one variadic concat(), fetch exact decimals as doubles, index state keys.
+    list_binding: Literal["duckdb", "postgres"] | None = None
+    renders_json: bool = False
+    variadic_concat: bool = False
+    exact_double: bool = False
+    state_index: bool = False
+    # "dbapi": the handle dbt opens is a PEP 249 connection (cursor, fetchmany, commit); "dbt": only dbt's
+    # adapter API (`adapter.execute`) reaches the warehouse (BigQuery's handle is a bigquery.Client;
+    # dbt-spark's session handle has no fetchmany and substitutes parameters by text).
+    driver: Driver = "dbapi"
+    shared_cursor: bool = False  # the handle hands out its one cursor: closing it closes the connection
+    page_rows: int = 50_000  # rows one keyset page holds where nothing streams
 
 
 CAPABILITIES: dict[str, Capabilities] = {
     c.adapter: c
     for c in (
-        Capabilities("duckdb", "duckdb", "?", None, "statements", "varchar", "lower", True, "cursor", "file"),
+        Capabilities(
+            "duckdb",
+            "duckdb",
+            "?",
+            None,
+            "statements",
+            "varchar",
+            "lower",
+            True,
+            "cursor",
+            "file",
+            list_binding="duckdb",
+            renders_json=True,
+            variadic_concat=True,
+            exact_double=True,
+            shared_cursor=True,
+        ),
         Capabilities(
             "postgres",
             "postgres",
@@ -51,18 +87,55 @@ CAPABILITIES: dict[str, Capabilities] = {
             True,
             "server_cursor",
             "advisory",
+            list_binding="postgres",
+            state_index=True,
         ),
-        # varchar without a length is varchar(256) on Redshift; redshift_connector buffers every result.
+        # varchar without a length is varchar(256) on Redshift; dbt-redshift connects in autocommit, and
+        # redshift_connector buffers every result (Redshift declares cursors in SQL, within a transaction).
         Capabilities(
-            "redshift", "redshift", "%s", 32767, "dbapi", "varchar(65535)", "lower", True, "buffered", "lease"
+            "redshift",
+            "redshift",
+            "%s",
+            32767,
+            "statements",
+            "varchar(65535)",
+            "lower",
+            True,
+            "declare",
+            "lease",
+            session_text=True,
         ),
         Capabilities(
-            "snowflake", "snowflake", "%s", 16384, "statements", "varchar", "upper", True, "cursor", "lease"
+            "snowflake",
+            "snowflake",
+            "%s",
+            16384,
+            "statements",
+            "varchar",
+            "upper",
+            True,
+            "cursor",
+            "lease",
+            session_text=True,
         ),
         # dbt-bigquery's handle is a google.cloud.bigquery.Client: no DB-API cursor.
-        Capabilities("bigquery", "bigquery", None, None, "none", "string", "none", True, "pages", "lease"),
+        Capabilities(
+            "bigquery",
+            "bigquery",
+            None,
+            None,
+            "none",
+            "string",
+            "none",
+            True,
+            "pages",
+            "lease",
+            driver="dbt",
+        ),
         # dbt-spark's session handle substitutes %s by text without escaping; plain tables cannot DELETE.
-        Capabilities("spark", "spark", None, None, "none", "string", "none", False, "buffered", "lease"),
+        Capabilities(
+            "spark", "spark", None, None, "none", "string", "none", False, "session", "lease", driver="dbt"
+        ),
         Capabilities(
             "databricks", "databricks", None, None, "none", "string", "none", True, "cursor", "lease"
         ),

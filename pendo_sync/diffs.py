@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from pendo_sync import state_sql as sql
 from pendo_sync.config import EventSpec, MetadataSpec
-from pendo_sync.field_plan import FieldCheck
+from pendo_sync.field_plan import FieldCheck, temporal_kind
 from pendo_sync.json_sql import EVENT_VALUE, EventParts, Member, Rendering, identifier, rendering
 from pendo_sync.payloads import ID_FIELD
 
@@ -39,21 +39,41 @@ def metadata_diff_sql(check: FieldCheck, relation: str, state_schema: str, diale
         groups,
         dialect,
         check.doubles,
+        temporal_kinds(check.column_types),
     )
 
 
-def metadata_pending_sql(spec: MetadataSpec, relation: str, state_schema: str, dialect: sql.Dialect) -> str:
+def metadata_pending_sql(
+    spec: MetadataSpec,
+    relation: str,
+    state_schema: str,
+    dialect: sql.Dialect,
+    column_types: Mapping[str, str] = {},
+) -> str:
     """How many rows the next sync will find changed: sync's diff, counted. Field names are taken
-    lowercased, as Pendo stores them (sync hashes them as Pendo's schema spells them)."""
+    lowercased, as Pendo stores them (sync hashes them as Pendo's schema spells them); `column_types`
+    are needed where the dialect formats dates and times in hashes (Dialect.session_text)."""
     lowered = replace(spec, fields=tuple(replace(f, field=f.field.lower()) for f in spec.fields))
     groups = [
         sql.GroupHash(g, _fingerprint(lowered, g), tuple(f.column for f in lowered.group_fields(g)))
         for g in lowered.groups
     ]
     diff = sql.metadata_diff(
-        relation, state_schema, spec.model.unique_id, spec.id_column, spec.columns, groups, dialect
+        relation,
+        state_schema,
+        spec.model.unique_id,
+        spec.id_column,
+        spec.columns,
+        groups,
+        dialect,
+        kinds=temporal_kinds(column_types),
     )
     return sql.row_count(diff)
+
+
+def temporal_kinds(column_types: Mapping[str, str]) -> dict[str, str]:
+    """The temporal kind of each column that has one (field_plan.temporal_kind)."""
+    return {c: kind for c, t in column_types.items() if (kind := temporal_kind(t))}
 
 
 def _entry_plan(check: FieldCheck, group: str) -> sql.EntryPlan | None:

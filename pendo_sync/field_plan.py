@@ -44,6 +44,26 @@ def create_type(warehouse_type: str) -> str:
     return _CREATE_TYPE_OF.get(base, "string")
 
 
+_TEMPORAL = {
+    "date": ("date", "1082"),
+    "timestamp": (
+        *("timestamp", "datetime", "timestamp_ntz", "timestampntz", "timestamp without time zone"),
+        *("timestamp_s", "timestamp_ms", "timestamp_ns", "1114"),
+    ),
+    "timestamptz": (
+        *("timestamptz", "timestamp with time zone", "timestamp_tz", "timestamp_ltz", "timestampltz"),
+        "1184",
+    ),
+}
+_TEMPORAL_OF = {name: kind for kind, names in _TEMPORAL.items() for name in names}
+
+
+def temporal_kind(warehouse_type: str) -> str | None:
+    """'date', 'timestamp' or 'timestamptz' for a column of that type, else None: the columns whose
+    text a warehouse may render by session settings (state_sql.Dialect.value_text)."""
+    return _TEMPORAL_OF.get(re.sub(r"\(.*?\)", "", warehouse_type).strip().lower())
+
+
 # DECIMAL(p,s) as DuckDB names a column's type. Only the DuckDB dialect casts (state_sql.Dialect.double_type):
 # PostgreSQL's driver gives a type OID, which never matches, and psycopg2's numerics cost less.
 _DECIMAL = re.compile(r"decimal\((\d+)\s*,\s*\d+\)", re.IGNORECASE)

@@ -55,7 +55,7 @@ def run_plan(options: SyncOptions, emit: Emit, record: Record, samples: int = 3)
         emit(NOTHING_TAGGED)
         return PlanReport(target=options.target.target or "", adapter=manifest.adapter_type)
     with Warehouse(options.target) as warehouse:
-        relations, column_types, problems = check_models(parsed, warehouse, options.target)
+        parsed, relations, column_types, problems = check_models(parsed, warehouse, options.target)
         typing = _field_typing(parsed.specs, column_types, problems, options)
         unbuilt, stale = check_builds(parsed.specs, relations, manifest, options)
         store = StateStore(warehouse, state_schema(manifest, warehouse))
@@ -257,11 +257,11 @@ def _utc_now() -> datetime:
 def against_empty_state(query: str, dialect: sql.Dialect) -> str:
     """A diff rendered for the placeholder schema NO_STATE, its state table swapped for an empty
     relation of the same columns: so plan runs sync's very SQL without creating state."""
-    table = f"{NO_STATE}.{dialect.quote(sql.STATE)}"
+    table = f"{NO_STATE}.{dialect.own(sql.STATE)}"
     if table not in query:
         raise AssertionError(f"the diff SQL no longer reads {table}; update plan.against_empty_state")
     text = dialect.text_type
     columns = ", ".join(
         f"cast(null as {text}) as {c}" for c in ("model_id", "pendo_group", "record_key", "row_hash")
     )
-    return query.replace(table, f"(select {columns} where 1 = 0)")
+    return query.replace(table, f"(select {columns} from (select 1 as one) as pendo_sync__one where 1 = 0)")

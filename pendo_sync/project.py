@@ -6,9 +6,10 @@ dbt build of it failed. Shared by sync, plan, status, verify and validate, so th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pendo_sync.builds import RUN_RESULTS, edited_since_build, failed_builds, read_run_results
+from pendo_sync.column_case import resolve_columns
 from pendo_sync.config import (
     BATCH_BYTES,
     BATCH_SIZE,
@@ -93,19 +94,21 @@ def _modified(models: Sequence[ModelNode], manifest: Manifest, options: SyncOpti
 
 def check_models(
     parsed: ParsedConfig, warehouse: Warehouse, target: DbtTarget
-) -> tuple[dict[str, str], dict[str, dict[str, str]], list[Problem]]:
+) -> tuple[ParsedConfig, dict[str, str], dict[str, dict[str, str]], list[Problem]]:
     """Each tagged model must be built and have its mapped columns.
 
-    Returns each model's relation, its column types (which type the agent fields we may create), and
-    these problems after those of meta.pendo itself: they are raised together with those of Pendo's
-    schema (resolve_fields), so every configuration problem shows in one run.
+    Returns the specs with each mapped column named as the model stores it (column_case.py), each
+    model's relation, its column types (which type the agent fields we may create), and these problems
+    after those of meta.pendo itself: they are raised together with those of Pendo's schema
+    (resolve_fields), so every configuration problem shows in one run.
     """
     problems: list[Problem] = list(parsed.problems)
     relations = {}
     types = {}
+    specs = []
     for spec in parsed.specs:
         model = spec.model
-        relation = model.relation_name or warehouse.relation(model.database, model.schema, model.alias)
+        relation = relation_of(model, warehouse)
         relations[model.unique_id] = relation
         columns = warehouse.column_types(relation)
         if columns is None:
@@ -119,5 +122,16 @@ def check_models(
             )
         else:
             types[model.unique_id] = dict(columns)
+            spec, ambiguous = resolve_columns(spec, [name for name, _ in columns])
+            problems.extend(ambiguous)
             problems.extend(check_columns(spec, columns))
-    return relations, types, problems
+        specs.append(spec)
+    return replace(parsed, specs=tuple(specs)), relations, types, problems
+
+
+def relation_of(model: ModelNode, warehouse: Warehouse) -> str:
+    """Where dbt built the model, in canonical SQL: its relation_name as dbt rendered it (the project's
+    quoting included), else from its parts."""
+    if model.relation_name:
+        return warehouse.canonical(model.relation_name)
+    return warehouse.relation(model.database, model.schema, model.alias)

@@ -21,7 +21,7 @@ def segment_diff(
     """(visitor id, 'add' | 'remove'): model visitors not acknowledged in the segment, then visitors
     state holds for it (acknowledged or pending) that the model no longer holds. NULL ids are left out
     (see null_count)."""
-    state, key = f"{schema}.{d.quote(STATE)}", d.text(d.quote(visitor_column))
+    state, key = f"{schema}.{d.own(STATE)}", d.text(d.quote(visitor_column))
     mine = f"s.model_id = {literal(model_id)} and s.pendo_group = {literal(GROUP)}"
     held = f"s.row_hash in ({literal(segment_id)}, {literal(PENDING + segment_id)})"
     return (
@@ -42,7 +42,7 @@ def null_count(relation: str, visitor_column: str, d: Dialect) -> str:
 def other_segments(schema: str, model_id: str, segment_id: str, d: Dialect) -> str:
     """State rows of this model for another segment id: left from before its segment_id changed."""
     return (
-        f"select count(*) from {schema}.{d.quote(STATE)} where model_id = {literal(model_id)} "
+        f"select count(*) from {schema}.{d.own(STATE)} where model_id = {literal(model_id)} "
         f"and pendo_group = {literal(GROUP)} and row_hash not in "
         f"({literal(segment_id)}, {literal(PENDING + segment_id)})"
     )
@@ -50,7 +50,7 @@ def other_segments(schema: str, model_id: str, segment_id: str, d: Dialect) -> s
 
 def forget_other_segments(schema: str, model_id: str, segment_id: str, d: Dialect) -> str:
     return (
-        f"delete from {schema}.{d.quote(STATE)} where model_id = {literal(model_id)} "
+        f"delete from {schema}.{d.own(STATE)} where model_id = {literal(model_id)} "
         f"and pendo_group = {literal(GROUP)} and row_hash not in "
         f"({literal(segment_id)}, {literal(PENDING + segment_id)})"
     )

@@ -77,12 +77,12 @@ def state_schema(manifest: Manifest, warehouse: Warehouse) -> str:
 class StateStore:
     def __init__(self, warehouse: Warehouse, schema: str) -> None:
         self.warehouse = warehouse
-        self.dialect = sql.dialect_for(warehouse.adapter_type, warehouse.quote)
+        self.dialect = sql.dialect_for(warehouse.capabilities, warehouse.quote, warehouse.name_as_built)
         self.schema_name = schema
-        self.schema = warehouse.quote(schema)
+        self.schema = warehouse.project_relation(schema)  # as dbt builds it: ref('pendo_sync_state') reads it
 
     def table(self, name: str) -> str:
-        return f"{self.schema}.{self.warehouse.quote(name)}"
+        return self.warehouse.project_relation(self.schema_name, name)
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
@@ -99,7 +99,7 @@ class StateStore:
         key = int.from_bytes(
             hashlib.sha256(f"pendo_sync:{self.schema_name}".encode()).digest()[:8], "big", signed=True
         )
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         if not self.warehouse.query(f"select pg_try_advisory_lock({p})", [key])[0][0]:
             raise LockError(
                 f"Another pendo-dbt sync is running against state schema {self.schema_name}. Wait for it to "
@@ -156,7 +156,7 @@ class StateStore:
         return statements
 
     def start_run(self, run_id: str, command: str) -> None:
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         self.warehouse.execute(
             [
                 (
@@ -167,7 +167,7 @@ class StateStore:
         )
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         self.warehouse.execute(
             [
                 (
@@ -179,7 +179,7 @@ class StateStore:
 
     def is_known(self, model_id: str) -> bool:
         """Has any run started syncing this model? (Decides what `backfill` means for an event model.)"""
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         rows = self.warehouse.query(
             f"select count(*) from {self.table(sql.MODELS)} where model_id = {p}", [model_id]
         )
@@ -187,7 +187,7 @@ class StateStore:
 
     def count_keys(self, model_id: str, group: str) -> int:
         """How many keys of a model's group state holds (some may have left the model since)."""
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         rows = self.warehouse.query(
             f"select count(*) from {self.table(sql.STATE)} where model_id = {p} and pendo_group = {p}",
             [model_id, group],
@@ -196,7 +196,7 @@ class StateStore:
 
     def first_synced(self, model_id: str) -> datetime:
         """When the model's first sync began (naive UTC): where a `backfill: {days: N}` window counts from."""
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         rows = self.warehouse.query(
             f"select min(first_synced_at) from {self.table(sql.MODELS)} where model_id = {p}", [model_id]
         )
@@ -215,7 +215,7 @@ class StateStore:
         id_column: str = "",
     ) -> None:
         """Register a model; with `seen_from` (a relation), also mark all its event ids as already sent."""
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         statements: list[tuple[str, Sequence[Any]]] = []
         if seen_from:
             statements.append(
@@ -232,7 +232,7 @@ class StateStore:
 
     def forget(self, model_id: str) -> None:
         """--full-refresh: drop what we know of a model so everything is sent again."""
-        p = self.warehouse.placeholder
+        p = sql.PARAM
         self.warehouse.execute([(f"delete from {self.table(sql.STATE)} where model_id = {p}", [model_id])])
 
 

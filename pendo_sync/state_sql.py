@@ -9,10 +9,11 @@ its changed rows. Hashes are computed and compared by the warehouse only, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pendo_sync.capabilities import Capabilities
 from pendo_sync.json_sql import EventParts, Member, Rendering, event_sql, literal, metadata_entry_sql
 
 STATE, RUNS, OUTCOMES, MODELS = (
@@ -22,19 +23,21 @@ STATE, RUNS, OUTCOMES, MODELS = (
     "pendo_sync_models",
 )
 KEY = "pendo_sync__key"
+PARAM = "?"  # the canonical parameter marker; sql_render.render gives the driver its own
 
 
 @dataclass(frozen=True)
 class Dialect:
-    quote: Callable[[str], str]
-    text_type: str = "varchar"
-    hash_template: str = "md5({})"
+    """What must differ when the canonical SQL is built (the rest is sqlglot's, at render time), read
+    from the adapter's capabilities (dialect_for)."""
+
+    quote: Callable[[str], str]  # a column of a model, as it is stored
+    text_type: str = "varchar"  # holds a run summary or a long reason (Redshift: varchar(65535))
     timestamp_type: str = "timestamp"
     # PostgreSQL: an index on the state key keeps per-batch deletes and the diff join fast.
     indexes: bool = False
     # "duckdb" | "postgres": bind whole lists, one parameter per column (see bulk_insert).
     arrays: str | None = None
-    placeholder: str = "%s"
     # Build the hashed text with one variadic concat() per row instead of a chain of `||`, each of which
     # makes an intermediate string: the same text (so the same hashes), hashed in less time on DuckDB.
     concat: bool = False
@@ -43,59 +46,86 @@ class Dialect:
     double_type: str | None = None
     # The warehouse renders the JSON of entries whose values need no conversion (json_sql.py): DuckDB.
     renders_json: bool = False
+    # A date or timestamp cast to text follows session settings: hashes format them explicitly (value_text).
+    session_text: bool = False
+    # A table of the package's own, named as dbt names it in this project (its identifier quoting policy);
+    # None: quoted like a column.
+    own_table: Callable[[str], str] | None = None
+
+    def own(self, table: str) -> str:
+        return (self.own_table or self.quote)(table)
 
     def text(self, expression: str) -> str:
         return f"cast({expression} as {self.text_type})"
 
-    def encode(self, expression: str) -> str:
+    def value_text(self, expression: str, kind: str | None = None) -> str:
+        """A hashed value as text. Where a cast of a date or time to text depends on the session, its
+        `kind` (field_plan.temporal_kind) picks a fixed format, in UTC, so a changed session setting
+        does not resend every row. Elsewhere the plain cast, whose hashes are in state already."""
+        if not self.session_text or kind is None:
+            return self.text(expression)
+        if kind == "date":
+            return f"strftime(cast({expression} as date), '%Y-%m-%d')"
+        utc = f"{expression} at time zone 'UTC'" if kind == "timestamptz" else expression
+        return f"strftime(cast({utc} as {self.timestamp_type}), '%Y-%m-%d %H:%M:%S.%f')"
+
+    def encode(self, expression: str, kind: str | None = None) -> str:
         """Injective text form of a value: length-prefixed, so no separator can shift; NULL distinct."""
-        text = self.text(expression)
+        text = self.value_text(expression, kind)
         return f"coalesce('s' || {self.text(f'length({text})')} || ':' || {text}, 'n')"
 
-    def row_hash(self, fingerprint: str, expressions: Sequence[str]) -> str:
-        """md5 of the fingerprint and each value's encoding, separated by '|'."""
+    def row_hash(self, fingerprint: str, expressions: Sequence[str], kinds: Sequence[str | None] = ()) -> str:
+        """md5 (lower-case hex on every dialect) of the fingerprint and each value's encoding, separated
+        by '|'. `kinds` holds each expression's temporal kind, where known."""
+        kinds = [*kinds, *[None] * (len(expressions) - len(kinds))]
         if not self.concat:
-            parts = " || '|' || ".join([literal(fingerprint), *(self.encode(e) for e in expressions)])
-            return self.hash_template.format(parts)
+            parts = " || '|' || ".join(
+                [literal(fingerprint), *(self.encode(e, k) for e, k in zip(expressions, kinds))]
+            )
+            return f"md5({parts})"
         pieces = [literal(fingerprint)]
-        for e in expressions:  # the same text as encode(): 's<length>:<text>', or 'n' for NULL
-            text = self.text(e)
+        for e, k in zip(expressions, kinds):  # the same text as encode(): 's<length>:<text>', or 'n' for NULL
+            text = self.value_text(e, k)
             pieces += [
                 "'|'",
                 f"case when {e} is null then 'n' else concat('s', length({text}), ':', {text}) end",
             ]
-        return self.hash_template.format(f"concat({', '.join(pieces)})")
+        return f"md5(concat({', '.join(pieces)}))"
 
 
-def dialect_for(adapter_type: str, quote: Callable[[str], str]) -> Dialect:
-    if adapter_type == "bigquery":
-        return Dialect(quote, text_type="string", hash_template="to_hex(md5({}))")
-    if adapter_type == "duckdb":
-        return Dialect(
-            quote, arrays="duckdb", placeholder="?", concat=True, double_type="double", renders_json=True
-        )
-    if adapter_type == "postgres":
-        return Dialect(quote, indexes=True, arrays="postgres")
-    return Dialect(quote)
+def dialect_for(
+    capabilities: Capabilities, quote: Callable[[str], str], own_table: Callable[[str], str] | None = None
+) -> Dialect:
+    c = capabilities
+    return Dialect(
+        quote,
+        own_table=own_table,
+        text_type=c.text_type,
+        indexes=c.state_index,
+        arrays=c.list_binding,
+        concat=c.variadic_concat,
+        double_type="double" if c.exact_double else None,
+        renders_json=c.renders_json,
+        session_text=c.session_text,
+    )
 
 
 def create_tables(schema: str, d: Dialect) -> list[str]:
     """Idempotent DDL for the state schema; every column is text or timestamp so any warehouse has it."""
     t, ts = d.text_type, d.timestamp_type
-    q = d.quote
     return [
         f"create schema if not exists {schema}",
-        f"create table if not exists {schema}.{q(STATE)} (model_id {t}, pendo_group {t}, record_key {t}, "
+        f"create table if not exists {schema}.{d.own(STATE)} (model_id {t}, pendo_group {t}, record_key {t}, "
         f"row_hash {t}, synced_at {ts}, run_id {t})",
-        f"create table if not exists {schema}.{q(RUNS)} (run_id {t}, command {t}, started_at {ts}, "
+        f"create table if not exists {schema}.{d.own(RUNS)} (run_id {t}, command {t}, started_at {ts}, "
         f"finished_at {ts}, status {t}, summary {t})",
-        f"create table if not exists {schema}.{q(OUTCOMES)} (run_id {t}, model_id {t}, pendo_group {t}, "
+        f"create table if not exists {schema}.{d.own(OUTCOMES)} (run_id {t}, model_id {t}, pendo_group {t}, "
         f"record_key {t}, outcome {t}, reason {t}, recorded_at {ts})",
-        f"create table if not exists {schema}.{q(MODELS)} (model_id {t}, pendo_object {t}, first_synced_at {ts}, "
+        f"create table if not exists {schema}.{d.own(MODELS)} (model_id {t}, pendo_object {t}, first_synced_at {ts}, "
         f"run_id {t})",
     ] + (
         [
-            f"create index if not exists pendo_sync_state_key on {schema}.{q(STATE)} (model_id, pendo_group, record_key)"
+            f"create index if not exists pendo_sync_state_key on {schema}.{d.own(STATE)} (model_id, pendo_group, record_key)"
         ]
         if d.indexes
         else []
@@ -132,6 +162,7 @@ def metadata_diff(
     groups: Sequence[GroupHash],
     d: Dialect,
     doubles: Collection[str] = (),
+    kinds: Mapping[str, str] = {},
 ) -> str:
     """Changed rows: key, the mapped columns (in `columns` order), then per group its hash, its change:
     'new' (no state yet), 'changed' (state holds another hash) or NULL (unchanged), and its entry's JSON
@@ -142,18 +173,22 @@ def metadata_diff(
     The fingerprint (field names, columns, null handling) is hashed with the values, so editing the
     mapping makes every row differ for the edited group and resends it. Columns in `doubles` come back
     cast to the dialect's `double_type`, if it has one; they are hashed as the model holds them, so state
-    does not depend on it. A column comes back only where Python needs it: NULL when no group maps it,
+    does not depend on it. `kinds` holds the temporal kind of columns that have one (Dialect.value_text).
+    A column comes back only where Python needs it: NULL when no group maps it,
     and, when only rendered groups do, in rows with a changed group left to Python.
     """
     q = d.quote
     alias = {c: f"c{i}" for i, c in enumerate(columns)}
     inner = ", ".join([f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as {alias[c]}" for c in columns)])
-    hashes = [f"{d.row_hash(g.fingerprint, [alias[c] for c in g.columns])} as h_{g.group}" for g in groups]
+    hashes = [
+        f"{d.row_hash(g.fingerprint, [alias[c] for c in g.columns], [kinds.get(c) for c in g.columns])} as h_{g.group}"
+        for g in groups
+    ]
     joins, selects, changed = [], [], []
     for g in groups:
         s = f"s_{g.group}"
         joins.append(
-            f"left join {schema}.{q(STATE)} {s} on {s}.model_id = {literal(model_id)} "
+            f"left join {schema}.{d.own(STATE)} {s} on {s}.model_id = {literal(model_id)} "
             f"and {s}.pendo_group = {literal(g.group)} and {s}.record_key = src.{KEY}"
         )
         flag = f"({s}.row_hash is null or {s}.row_hash <> src.h_{g.group})"
@@ -247,7 +282,7 @@ def event_diff(
     new = (
         f"select src.*, {event} as e, {size} as e_bytes, {timestamp} as e_ms "
         f"from (select {inner} from {relation}) src\n"
-        f"where not exists (select 1 from {schema}.{q(STATE)} s where s.model_id = {literal(model_id)} "
+        f"where not exists (select 1 from {schema}.{d.own(STATE)} s where s.model_id = {literal(model_id)} "
         f"and s.pendo_group = 'event' and s.record_key = src.{KEY})"
     )
     e_ms = "case when e is null then null else e_ms end as e_ms"
@@ -258,7 +293,7 @@ def state_coverage(relation: str, schema: str, model_id: str, id_column: str, d:
     """Per Pendo group of a model: its state rows whose key the model still holds, and the latest sync."""
     key = d.text(d.quote(id_column))
     return (
-        f"select s.pendo_group, count(*), max(s.synced_at)\nfrom {schema}.{d.quote(STATE)} s "
+        f"select s.pendo_group, count(*), max(s.synced_at)\nfrom {schema}.{d.own(STATE)} s "
         f"join (select distinct {key} as k from {relation}) m on m.k = s.record_key\n"
         f"where s.model_id = {literal(model_id)} group by s.pendo_group"
     )
@@ -269,7 +304,7 @@ def records_left(relation: str, schema: str, model_id: str, id_column: str, d: D
     keeps them: nothing deletes them)."""
     key = d.text(f"m.{d.quote(id_column)}")
     return (
-        f"select count(distinct s.record_key) from {schema}.{d.quote(STATE)} s\n"
+        f"select count(distinct s.record_key) from {schema}.{d.own(STATE)} s\n"
         f"where s.model_id = {literal(model_id)} and not exists "
         f"(select 1 from {relation} m where {key} = s.record_key)"
     )
@@ -284,7 +319,7 @@ def mark_all_seen(relation: str, schema: str, model_id: str, id_column: str, run
     """Record every current event id as sent, without sending: `backfill: false` on a first sync."""
     key = d.text(d.quote(id_column))
     return (
-        f"insert into {schema}.{d.quote(STATE)} (model_id, pendo_group, record_key, row_hash, synced_at, run_id) "
+        f"insert into {schema}.{d.own(STATE)} (model_id, pendo_group, record_key, row_hash, synced_at, run_id) "
         f"select distinct {literal(model_id)}, 'event', {key}, cast(null as {d.text_type}), current_timestamp, "
         f"{literal(run_id)} from {relation} where {key} is not null"
     )
@@ -301,7 +336,7 @@ def bulk_insert(
     Binding each column as one list parameter (DuckDB, PostgreSQL) costs the driver one parameter per
     column instead of one per value, so state writes stay off the critical path (docs/performance.md). Other warehouses get multi-row VALUES statements.
     """
-    p, names = d.placeholder, ", ".join(columns)
+    p, names = PARAM, ", ".join(columns)
     if d.arrays == "duckdb":
         bound = [duckdb_list(values, p) for values in lists]
         values = ", ".join([p] * len(constants) + [f"unnest({expression})" for expression, _ in bound])
@@ -333,7 +368,7 @@ def bulk_insert(
 
 def delete_keys(table: str, model_id: str, group: str, keys: list[str], d: Dialect) -> list[Statement]:
     """Delete state rows of these keys (only keys that had state: new keys need no delete)."""
-    p = d.placeholder
+    p = PARAM
     where = f"delete from {table} where model_id = {p} and pendo_group = {p} and record_key"
     if d.arrays == "duckdb":
         expression, param = duckdb_list(keys, p)

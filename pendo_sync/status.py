@@ -17,11 +17,13 @@ from typing import Any
 
 from pendo_sync import segment_sql
 from pendo_sync import state_sql as sql
+from pendo_sync.column_case import resolve_columns
 from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, check_columns, key_column
 from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
 from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.diffs import event_diff_sql, metadata_pending_sql
-from pendo_sync.project import SyncOptions, load_config
+from pendo_sync.errors import Problem
+from pendo_sync.project import SyncOptions, load_config, relation_of
 from pendo_sync.report import plural, rows_status
 from pendo_sync.state import StateStore, state_schema
 
@@ -129,7 +131,9 @@ def _model_status(
 def _pending(store: StateStore, spec: SyncSpec, relation: str) -> tuple[int, str]:
     """Rows the next sync will send, by sync's own diff against state."""
     if isinstance(spec, MetadataSpec):
-        query = metadata_pending_sql(spec, relation, store.schema, store.dialect)
+        # where hashes format dates and times, they need the column types that sync had
+        types = dict(store.warehouse.column_types(relation) or []) if store.dialect.session_text else {}
+        query = metadata_pending_sql(spec, relation, store.schema, store.dialect, types)
         return int(store.warehouse.query(query)[0][0]), ""
     if isinstance(spec, SegmentSpec):
         diff = segment_sql.segment_diff(
@@ -167,21 +171,27 @@ def _model_summary(summary: str, model_id: str) -> dict[str, Any] | None:
 
 def _relations(
     warehouse: Warehouse, specs: Sequence[SyncSpec], flags: str
-) -> tuple[dict[str, str | None], dict[str, str]]:
-    """Each model's relation when it is built with its mapped columns; otherwise why not."""
+) -> tuple[list[SyncSpec], dict[str, str | None], dict[str, str]]:
+    """The specs with their columns named as stored (column_case.py), and each model's relation when it
+    is built with its mapped columns; otherwise why not."""
+    resolved: list[SyncSpec] = []
     relations: dict[str, str | None] = {}
     unreadable: dict[str, str] = {}
     for spec in specs:
         model = spec.model
-        relation = warehouse.relation(model.database, model.schema, model.alias)
+        relation = relation_of(model, warehouse)
         columns = warehouse.column_types(relation)
-        problems = [] if columns is None else check_columns(spec, columns)
+        problems: list[Problem] = []
+        if columns is not None:
+            spec, problems = resolve_columns(spec, [name for name, _ in columns])
+            problems += check_columns(spec, columns)
+        resolved.append(spec)
         relations[model.unique_id] = relation if columns is not None and not problems else None
         if columns is None:
             unreadable[model.unique_id] = f"{relation} is not built: run `dbt run -s {model.name}{flags}`"
         elif problems:
             unreadable[model.unique_id] = str(problems[0])
-    return relations, unreadable
+    return resolved, relations, unreadable
 
 
 def run_status(
@@ -196,14 +206,14 @@ def run_status(
         return []
     with Warehouse(options.target) as warehouse:
         store = StateStore(warehouse, state_schema(manifest, warehouse))
-        relations, unreadable = _relations(warehouse, parsed.specs, options.target.shell_flags())
+        specs, relations, unreadable = _relations(warehouse, parsed.specs, options.target.shell_flags())
         if store.exists():
-            statuses = model_statuses(store, parsed.specs, relations)
+            statuses = model_statuses(store, specs, relations)
         else:
             emit(f"No sync state yet (schema {store.schema_name}): run `pendo-dbt sync` first.")
-            statuses = [_never_synced(warehouse, s, relations[s.model.unique_id]) for s in parsed.specs]
+            statuses = [_never_synced(warehouse, s, relations[s.model.unique_id]) for s in specs]
         shown = []
-        for spec, status in zip(parsed.specs, statuses):
+        for spec, status in zip(specs, statuses):
             reason = unreadable.get(spec.model.unique_id)
             if reason:
                 status = ModelStatus(**{**asdict(status), "pending": None, "pending_note": reason})

@@ -77,7 +77,7 @@ def run_sync(
         if not parsed.specs and not parsed.problems:
             emit(NOTHING_TAGGED)
             return report
-        relations, column_types, problems = check_models(parsed, warehouse, options.target)
+        parsed, relations, column_types, problems = check_models(parsed, warehouse, options.target)
         client = PendoClient(settings, options.client)
         try:
             checks = _check_pendo_fields(parsed.specs, client, column_types, problems, report, emit)

@@ -91,7 +91,7 @@ def run_verify(options: VerifyOptions, emit: Emit, record: Record) -> VerifyRepo
         return report
     settings = settings_from_env(base_url=dbt.pendo_url, region=dbt.region)
     with Warehouse(dbt.target) as warehouse:
-        relations, column_types, problems = check_models(parsed, warehouse, dbt.target)
+        parsed, relations, column_types, problems = check_models(parsed, warehouse, dbt.target)
         metadata = [s for s in parsed.specs if isinstance(s, MetadataSpec)]
         client = PendoClient(settings, options.client)
         try:
@@ -171,7 +171,7 @@ class _Job:
             return
         pairs = [(f.group, f.field) for f in spec.fields]
         selected = selected_fields(pairs)
-        staging = f"{self.store.schema}.{warehouse.quote(vsql.staging_name(self.run_id, self.index))}"
+        staging = self.store.table(vsql.staging_name(self.run_id, self.index))
         warehouse.execute([(s, ()) for s in vsql.create_staging(staging, len(selected), dialect)])
         try:
             keys = None
@@ -345,7 +345,7 @@ class _Job:
         store = self.store
         lists = [[r[k] for r in rows] for k in ("group", "id", "field", "outcome", "pendo", "model_value")]
         constants = [self.run_id, model_id, _now()]
-        table = f"{store.schema}.{store.warehouse.quote(vsql.DIFFERENCES)}"
+        table = store.table(vsql.DIFFERENCES)
         store.warehouse.execute(bulk_insert(table, vsql.DIFFERENCE_COLUMNS, constants, lists, store.dialect))
 
 

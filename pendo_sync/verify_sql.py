@@ -27,9 +27,9 @@ DIFFERENCE_COLUMNS = (
 
 
 def differences_table(schema: str, d: Dialect) -> str:
-    t, q = d.text_type, d.quote
+    t = d.text_type
     return (
-        f"create table if not exists {schema}.{q(DIFFERENCES)} (run_id {t}, model_id {t}, "
+        f"create table if not exists {schema}.{d.own(DIFFERENCES)} (run_id {t}, model_id {t}, "
         f"recorded_at {d.timestamp_type}, pendo_group {t}, record_key {t}, field {t}, outcome {t}, "
         f"pendo_value {t}, model_value {t})"
     )
@@ -103,10 +103,9 @@ def in_part(key: str, index: int, count: int) -> str:
 def forget_differences(schema: str, run_id: str, model_id: str, d: Dialect) -> str:
     """`--repair`: drop the state of every record and group this run found drifted, so the next sync
     sees them as new and resends exactly them."""
-    q = d.quote
     return (
-        f"delete from {schema}.{q(STATE)} where model_id = {literal(model_id)} "
+        f"delete from {schema}.{d.own(STATE)} where model_id = {literal(model_id)} "
         f"and pendo_group || '|' || record_key in (select x.pendo_group || '|' || x.record_key "
-        f"from {schema}.{q(DIFFERENCES)} x where x.run_id = {literal(run_id)} "
+        f"from {schema}.{d.own(DIFFERENCES)} x where x.run_id = {literal(run_id)} "
         f"and x.model_id = {literal(model_id)} and x.outcome in ('differ', 'missing'))"
     )

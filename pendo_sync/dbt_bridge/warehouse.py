@@ -1,16 +1,15 @@
-"""The warehouse through dbt: the user's own profile and adapter, raw DB-API cursors, streaming.
+"""The warehouse through dbt: the user's own profile and adapter, its connections, streaming.
 
 We go through dbt (not a second set of credentials) so `pendo-dbt` reaches the warehouse exactly as
-`dbt run` does. Rows are read with `fetchmany` on the adapter's raw cursor (a named, server-side cursor
-on PostgreSQL, which otherwise buffers the whole result): agate tables would hold a model in memory.
-dbt keeps one connection per thread: the main thread reads, the state writer thread writes.
-dbt is imported lazily so `pendo-dbt --help` starts instantly.
+`dbt run` does. Where dbt's handle is a DB-API connection, rows are read with `fetchmany` on its raw
+cursor (dbapi_driver.py): agate tables would hold a model in memory. Elsewhere (BigQuery, Spark) only
+dbt's adapter API is used (dbt_driver.py). dbt keeps one connection per thread: the main thread reads,
+the state writer thread writes. dbt is imported lazily so `pendo-dbt --help` starts instantly.
 """
 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import re
@@ -21,7 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pendo_sync.errors import ConfigError, LockError, WarehouseError
+from pendo_sync.capabilities import Capabilities, capabilities_for
+from pendo_sync.dbt_bridge.dbapi_driver import DbapiDriver
+from pendo_sync.dbt_bridge.dbt_driver import DbtDriver
+from pendo_sync.errors import ConfigError, LockError, PendoSyncError, WarehouseError
+from pendo_sync.sql_render import canonical_relation
 
 # DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
 # under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
@@ -31,7 +34,6 @@ from pendo_sync.errors import ConfigError, LockError, WarehouseError
 # after the state writer has committed the model's last rows; the checkpoint at close gets this much too.
 # Beyond it DuckDB spills to its temp directory. A profile's `memory_limit` is left alone.
 _SPILL_HEADROOM_MIB = 32
-_cursor_names = itertools.count()
 dbt_log = logging.getLogger("pendo_sync.dbt")
 
 
@@ -71,18 +73,33 @@ class DbtTarget:
 
 
 class Warehouse:
+    """The user's warehouse: small queries, transactions and streams, whatever the adapter's handle is.
+
+    Statements are canonical SQL (`?` markers), rendered for the adapter by its driver: a DB-API driver
+    where dbt's handle is a PEP 249 connection, dbt's adapter API otherwise (capabilities.driver).
+    """
+
     def __init__(self, target: DbtTarget) -> None:
-        self._adapter, config = _open_adapter(target)
+        self._adapter, self._config = _open_adapter(target)
+        config = self._config
         self.target_name: str = config.target_name
         self.target_schema: str = config.credentials.schema
         project_vars = config.vars.to_dict()
         self.vars: dict[str, Any] = {**{k: v for k, v in project_vars.items() if not isinstance(v, dict)}}
         self.vars.update(config.cli_vars)
         self.adapter_type: str = self._adapter.type()
+        self.capabilities: Capabilities = capabilities_for(self.adapter_type)
+        self._quoting: dict[str, bool] = dict(getattr(config, "quoting", None) or {})
         self._lock = threading.Lock()
+        self._macros_loaded = False
         profile_settings = getattr(config.credentials, "settings", None) or {}
         self._spill = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
         self._capped_by: int | None = None  # the thread whose diff capped DuckDB's memory (_stop_growth)
+        self._driver: DbapiDriver | DbtDriver = (
+            DbtDriver(self.capabilities, self._adapter, self._handle, self.quote, self._load_macros)
+            if self.capabilities.driver == "dbt"
+            else DbapiDriver(self.capabilities, self._handle, self.quote)
+        )
 
     def close(self) -> None:
         if self._spill:
@@ -107,19 +124,31 @@ class Warehouse:
         self.close()
 
     def quote(self, identifier: str) -> str:
-        """The adapter's quoting, with the quote character doubled inside the name (dbt does not escape):
-        a column named `x"; drop table y; --` stays a name."""
-        mark = str(self._adapter.quote(""))[:1] or '"'
-        return mark + identifier.replace(mark, mark * 2) + mark
+        """An identifier quoted for canonical SQL (sql_render gives it the dialect's quotes), the quote
+        doubled inside the name: a column named `x"; drop table y; --` stays a name."""
+        return '"' + identifier.replace('"', '""') + '"'
 
     def relation(self, database: str | None, schema: str, identifier: str) -> str:
         relation = self._adapter.Relation.create(database=database, schema=schema, identifier=identifier)
-        return str(relation.render())
+        return self.canonical(str(relation.render()))
 
-    @property
-    def placeholder(self) -> str:
-        """DB-API parameter marker of this adapter's driver."""
-        return "?" if self.adapter_type == "duckdb" else "%s"
+    def canonical(self, relation_name: str) -> str:
+        """A relation as dbt renders it for this adapter (a manifest's relation_name) in canonical SQL."""
+        return canonical_relation(relation_name, self.capabilities)
+
+    def project_relation(self, schema: str, identifier: str | None = None) -> str:
+        """A schema, or a table in it, named as dbt names what it builds in this project: with the
+        project's `quoting:` config over the adapter's defaults (dbt-snowflake quotes nothing, so
+        `dev_pendo_sync` is DEV_PENDO_SYNC there, the schema `ref('pendo_sync_state')` reads)."""
+        relation = self._adapter.Relation.create(
+            schema=schema, identifier=identifier, quote_policy=self._quoting
+        ).include(database=False, identifier=identifier is not None)
+        return self.canonical(str(relation.render()))
+
+    def name_as_built(self, identifier: str) -> str:
+        """A table name of the package's own, quoted as dbt quotes identifiers in this project."""
+        relation = self._adapter.Relation.create(identifier=identifier, quote_policy=self._quoting)
+        return self.canonical(str(relation.include(database=False, schema=False).render()))
 
     def columns(self, relation: str) -> list[str] | None:
         """Column names of a relation, or None when it does not exist (the model was never built)."""
@@ -128,18 +157,17 @@ class Warehouse:
 
     def column_types(self, relation: str) -> list[tuple[str, str]] | None:
         """(name, type) of each column, or None when the relation does not exist. The type is the
-        driver's: a name such as 'DECIMAL(18,2)' on DuckDB, a type OID such as '1184' on PostgreSQL."""
-        handle = self._handle()
-        cursor = handle.cursor()
+        driver's: a name such as 'DECIMAL(18,2)' on DuckDB, a type OID such as '1184' on PostgreSQL; dbt's
+        name for it ('integer', 'timestamp with time zone') through dbt's adapter API."""
         try:
-            cursor.execute(f"select * from {relation} where 1 = 0")
-            return [(str(d[0]), str(d[1])) for d in cursor.description]
+            found = self._driver.describe(relation)
+        except PendoSyncError:
+            raise
         except Exception as exc:
             if _is_missing_relation(exc):
                 return None
             raise WarehouseError(f"Could not read the columns of {relation}: {dbt_reason(exc)}") from None
-        finally:
-            self._end(handle, cursor, commit=False)
+        return found or None  # dbt's adapter API describes a missing relation as no columns
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a small query on this thread's connection and return all rows; on the thread that streamed
@@ -148,62 +176,47 @@ class Warehouse:
         return self._run_alone(sql, params)
 
     def _run_alone(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        handle = self._handle()
-        cursor = handle.cursor()
         try:
-            cursor.execute(sql, list(params) if params else None)
-            return [tuple(r) for r in cursor.fetchall()]
+            return self._driver.fetch(sql, params)[1]
+        except PendoSyncError:
+            raise
         except Exception as exc:
             raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
-        finally:
-            self._end(handle, cursor, commit=True)
 
     def execute(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """Run statements in one transaction on this thread's connection: all of them or none."""
-        handle = self._handle()
-        cursor = handle.cursor()
-        in_duckdb = self.adapter_type == "duckdb"
+        """Run statements on this thread's connection in one transaction, all of them or none, where the
+        adapter has transactions (capabilities.transactions "statements" or "dbapi"). With "none"
+        (BigQuery, Spark, Trino, ...) each statement stands alone: after a failure, those before it
+        stay applied, so callers send only statements that are safe one by one."""
         try:
-            if in_duckdb:
-                cursor.execute("begin transaction")
-            for sql, params in statements:
-                cursor.execute(sql, list(params) if params else None)
-            if in_duckdb:
-                cursor.execute("commit")
-            else:
-                handle.commit()
+            self._driver.run(statements)
+        except PendoSyncError:
+            raise
         except Exception as exc:
-            with contextlib.suppress(Exception):
-                if in_duckdb:
-                    cursor.execute("rollback")
-                else:
-                    handle.rollback()
             raise WarehouseError(f"The warehouse refused a statement: {dbt_reason(exc)}") from None
-        finally:
-            self._end(handle, cursor, commit=False)
 
     def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
-        """Yield lists of rows, `size` at a time, from a cursor that never holds the whole result."""
-        handle = self._handle()
-        if self.adapter_type == "postgres":
-            cursor = handle.cursor(name=f"pendo_sync_{next(_cursor_names)}")
-            cursor.itersize = size
-        else:
-            cursor = handle.cursor()
+        """Yield lists of rows, `size` at a time, never holding the whole result: from a streaming
+        cursor where the driver has one, else in keyset pages (paging.py)."""
         self._uncap()  # the query's joins are built at full memory
+        chunks = self._driver.stream(sql, size)
+        first = True
         try:
-            try:
-                cursor.execute(sql)
-            except Exception as exc:
-                raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
-            rows = cursor.fetchmany(size)  # the query's joins are built by now, with all the memory they want
-            if rows:  # an empty diff has nothing to write
-                self._stop_growth(cursor)
-            while rows:
-                yield rows if type(rows[0]) is tuple else [tuple(r) for r in rows]  # DuckDB's: no copy
-                rows = cursor.fetchmany(size)
+            while True:
+                try:
+                    rows = next(chunks)
+                except StopIteration:
+                    return
+                except PendoSyncError:
+                    raise
+                except Exception as exc:
+                    raise WarehouseError(f"The warehouse refused a query: {dbt_reason(exc)}\n{sql}") from None
+                if first:  # the query's joins are built by now, with all the memory they wanted
+                    first = False
+                    self._stop_growth()
+                yield rows
         finally:
-            self._end(handle, cursor, commit=False)
+            chunks.close()
 
     @contextlib.contextmanager
     def memory_cap(self, mib: int) -> Iterator[None]:
@@ -219,15 +232,15 @@ class Warehouse:
             with contextlib.suppress(Exception):
                 self.query("reset memory_limit")
 
-    def _stop_growth(self, cursor: Any) -> None:
+    def _stop_growth(self) -> None:
         """Cap DuckDB's memory (shared by all its connections) at what it uses now plus the headroom, from a
-        side connection so the stream on `cursor` goes on: only when the profile leaves the limit to us,
-        and only if DuckDB agrees (it refuses a limit it cannot free memory down to)."""
+        side connection so the stream on this thread's goes on: only when the profile leaves the limit to
+        us, and only if DuckDB agrees (it refuses a limit it cannot free memory down to)."""
         if not self._spill:
             return
         # Best effort: without the cap DuckDB only uses more memory. The side cursor is a new connection
         # to the same database.
-        with contextlib.suppress(Exception), contextlib.closing(cursor.cursor()) as side:
+        with contextlib.suppress(Exception), contextlib.closing(self._handle().cursor().cursor()) as side:
             used = side.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()
             side.execute(f"set memory_limit = '{int(used[0]) // 2**20 + _SPILL_HEADROOM_MIB}MiB'")
             self._capped_by = threading.get_ident()
@@ -242,6 +255,8 @@ class Warehouse:
                 self._run_alone("reset memory_limit")
 
     def _handle(self) -> Any:
+        """This thread's dbt connection, opened on first use: dbt keeps one per thread (the main thread
+        reads, the state writer writes)."""
         with self._lock:
             connection = self._adapter.connections.set_connection_name(f"pendo_sync_{threading.get_ident()}")
         try:
@@ -254,13 +269,21 @@ class Warehouse:
                 ) from None
             raise WarehouseError(f"Could not connect to the warehouse: {dbt_reason(exc)}") from None
 
-    def _end(self, handle: Any, cursor: Any, *, commit: bool) -> None:
-        """End a statement. dbt-duckdb hands out one cursor per connection: closing it closes the connection."""
-        if self.adapter_type == "duckdb":
-            return
-        with contextlib.suppress(Exception):
-            cursor.close()
-            handle.commit() if commit else handle.rollback()
+    def _load_macros(self) -> None:
+        """dbt's macros, which its macro-backed adapter calls (get_columns_in_relation) run: loaded once,
+        and only where such a call is made."""
+        with self._lock:
+            if self._macros_loaded:
+                return
+            from dbt.context.providers import generate_runtime_macro_context
+            from dbt.parser.manifest import ManifestLoader
+
+            manifest = ManifestLoader.load_macros(
+                self._config, self._adapter.connections.set_query_header, base_macros_only=True
+            )
+            self._adapter.set_macro_resolver(manifest)
+            self._adapter.set_macro_context_generator(generate_runtime_macro_context)
+            self._macros_loaded = True
 
 
 def _open_adapter(target: DbtTarget) -> tuple[Any, Any]:

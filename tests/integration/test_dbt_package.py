@@ -77,3 +77,24 @@ def test_the_same_version_gives_no_version_warning(project: Project) -> None:
     result = CliRunner().invoke(main, argv, env={**project.env, "PENDO_INTEGRATION_KEY": ""})
     assert result.exit_code == 0, result.output
     assert "pendo-dbt is" not in result.output
+
+
+DIALECTS = ("bigquery", "snowflake", "redshift", "spark", "databricks", "trino", "duckdb", "postgres")
+
+
+def test_the_package_models_compile_to_sql_every_dialect_reads(project: Project) -> None:
+    """The state models are empty typed selects; BigQuery rejects a WHERE without a FROM, so each one
+    selects from a one-row subquery. Compiled by dbt (DuckDB), then read by sqlglot in every dialect."""
+    import sqlglot
+    from sqlglot import exp
+
+    if project.target != "duckdb":
+        pytest.skip("one compile is enough: the models' SQL does not depend on the engine here")
+    project.dbt("compile", "--select", "package:pendo_sync")
+    compiled = sorted((project.path / "target" / "compiled" / "pendo_sync" / "models").glob("*.sql"))
+    assert len(compiled) == 5
+    for path in compiled:
+        for dialect in DIALECTS:
+            tree = sqlglot.parse_one(path.read_text(), read=dialect)
+            outer_from = tree.args.get("from_", tree.args.get("from"))  # the key sqlglot 30 renamed
+            assert isinstance(tree, exp.Select) and outer_from is not None, (path.name, dialect)

@@ -135,3 +135,22 @@ def test_memory_cap_holds_duckdb_within_the_block_and_gives_its_limit_back(duckd
     assert _mib(before) > 1024
     assert during == "128.0 MiB"
     assert after == before
+
+
+def test_the_package_tables_are_named_with_the_projects_quoting_policy(project: Project) -> None:
+    """The CLI writes state into the relations dbt built: named through dbt's Relation with the project's
+    `quoting:` config (dbt-snowflake's default quotes nothing, so Snowflake folds them as dbt's own)."""
+    with environ(project.env):
+        with Warehouse(DbtTarget(project.path, project.path, project.target)) as warehouse:
+            assert warehouse.project_relation("dev_pendo_sync") == '"dev_pendo_sync"'
+            assert warehouse.project_relation("dev_pendo_sync", "pendo_sync_state") == (
+                '"dev_pendo_sync"."pendo_sync_state"'
+            )
+        config = project.path / "dbt_project.yml"
+        config.write_text(config.read_text() + "\nquoting:\n  schema: false\n  identifier: false\n")
+        with Warehouse(DbtTarget(project.path, project.path, project.target)) as warehouse:
+            assert warehouse.project_relation("dev_pendo_sync") == "dev_pendo_sync"
+            assert warehouse.project_relation("dev_pendo_sync", "pendo_sync_state") == (
+                "dev_pendo_sync.pendo_sync_state"
+            )
+            assert warehouse.name_as_built("pendo_sync_state") == "pendo_sync_state"

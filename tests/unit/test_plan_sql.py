@@ -7,6 +7,7 @@ import pytest
 
 from pendo_sync import diffs
 from pendo_sync import state_sql as sql
+from pendo_sync.capabilities import capabilities_for
 from pendo_sync.config import EventSpec, FieldMapping, MetadataSpec
 from pendo_sync.field_plan import FieldCheck
 from pendo_sync.manifest import ModelNode
@@ -51,7 +52,7 @@ def test_duckdb_renders_entries_and_returns_values_only_where_python_builds_one(
     db: duckdb.DuckDBPyConnection,
 ) -> None:
     db.execute("insert into m values ('u3', repeat('x', 1501), 3)")  # longer than Pendo keeps
-    duck = sql.dialect_for("duckdb", DIALECT.quote)
+    duck = sql.dialect_for(capabilities_for("duckdb"), DIALECT.quote)
     rows = sorted(
         db.execute(against_empty_state(diffs.metadata_diff_sql(TYPED, "m", NO_STATE, duck), duck)).fetchall()
     )
@@ -80,7 +81,7 @@ def test_duckdb_renders_events_and_returns_values_only_where_python_builds_one()
     spec = EventSpec(NODE, "id", "visitor", "ts", event_name="Paid", properties=(("amount", "amount"),))
     types = {"id": "VARCHAR", "visitor": "VARCHAR", "ts": "TIMESTAMP", "amount": "DECIMAL(12,2)"}
     assert diffs.event_parts(spec, {**types, "ts": "VARCHAR"}) is None  # text as a time: Python parses it
-    duck = sql.dialect_for("duckdb", DIALECT.quote)
+    duck = sql.dialect_for(capabilities_for("duckdb"), DIALECT.quote)
     query = against_empty_state(diffs.event_diff_sql(spec, "ev", NO_STATE, duck, types), duck)
     rows = sorted(db.execute(query).fetchall())
     event = '{"type":"track","event":"Paid","visitorId":"u1","timestamp":1000,"properties":{"amount":2.5},"context":{}}'

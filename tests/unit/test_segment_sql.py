@@ -6,8 +6,9 @@ import duckdb
 
 from pendo_sync import segment_sql
 from pendo_sync import state_sql as sql
+from pendo_sync.capabilities import capabilities_for
 
-D = sql.dialect_for("duckdb", lambda name: f'"{name}"')
+D = sql.dialect_for(capabilities_for("duckdb"), lambda name: f'"{name}"')
 MODEL = "model.p.seg"
 
 

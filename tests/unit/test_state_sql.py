@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pendo_sync import state_sql as sql
+from pendo_sync.capabilities import capabilities_for
 from pendo_sync.coercion import to_float
 from pendo_sync.field_plan import EXACT_DOUBLE_DIGITS
 
@@ -68,7 +69,7 @@ def test_concat_hash_is_the_chained_hash(values: tuple[str | None, ...]) -> None
     assert got[0] == got[1]  # ...of one text
 
 
-DUCKDB = sql.dialect_for("duckdb", D.quote)
+DUCKDB = sql.dialect_for(capabilities_for("duckdb"), D.quote)
 
 
 @given(st.data())

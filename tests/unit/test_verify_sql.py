@@ -9,8 +9,9 @@ import duckdb
 
 from pendo_sync import state_sql as sql
 from pendo_sync import verify_sql as vsql
+from pendo_sync.capabilities import capabilities_for
 
-D = sql.dialect_for("duckdb", lambda name: '"' + name.replace('"', '""') + '"')
+D = sql.dialect_for(capabilities_for("duckdb"), lambda name: '"' + name.replace('"', '""') + '"')
 
 
 def database() -> Any:

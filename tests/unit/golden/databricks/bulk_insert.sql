@@ -1,0 +1,1 @@
+INSERT INTO `analytics_pendo_sync`.`pendo_sync_state` (model_id, pendo_group, synced_at, run_id, record_key, row_hash) VALUES ('model.shop.dim_users', 'custom', CAST('2026-12-07 17:15:07.123456' AS TIMESTAMP), 'run-1', 'u1', 'h1'), ('model.shop.dim_users', 'custom', CAST('2026-12-07 17:15:07.123456' AS TIMESTAMP), 'run-1', 'it\'s', 'h2');

@@ -1,0 +1,1 @@
+insert into "analytics_pendo_sync"."pendo_sync_state" (model_id, pendo_group, record_key, row_hash, synced_at, run_id) select distinct 'model.shop.fct_events', 'event', cast("event_id" as varchar), cast(null as varchar), current_timestamp, 'run-1' from "analytics"."fct_events" where cast("event_id" as varchar) is not null;

@@ -1,0 +1,1 @@
+INSERT INTO "analytics_pendo_sync"."pendo_sync_state" (model_id, pendo_group, record_key, row_hash, synced_at, run_id) SELECT DISTINCT 'model.shop.fct_events', 'event', CAST("event_id" AS VARCHAR(MAX)), CAST(NULL AS VARCHAR(MAX)), GETDATE(), 'run-1' FROM "analytics"."fct_events" WHERE NOT CAST("event_id" AS VARCHAR(MAX)) IS NULL;
