@@ -2,16 +2,19 @@
 
 The driver sends Redshift-only startup parameters, which PostgreSQL refuses, and parses the server's
 `server_version` expecting Redshift's "8.0.2". The proxy drops the unknown parameters from the startup
-message and reports that version; every other byte passes through unchanged. The engine behind it is still
+message and reports that version, and turns Redshift's `varchar(max)` into PostgreSQL's `varchar` in the
+statements it forwards (simple and extended protocol); every other byte passes through unchanged. The engine behind it is still
 PostgreSQL: Redshift's own limits (varchar = varchar(256), ...) are checked by golden SQL tests, not here.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from types import TracebackType
 
 # Startup parameters PostgreSQL accepts that the driver sends; the rest (client_protocol_version,
@@ -19,6 +22,7 @@ from types import TracebackType
 KEPT = {b"user", b"database", b"application_name", b"options", b"client_encoding", b"DateStyle", b"TimeZone"}
 SSL_REQUEST, GSS_REQUEST = 80877103, 80877104
 REDSHIFT_VERSION = b"8.0.2"
+VARCHAR_MAX = re.compile(rb"varchar\s*\(\s*max\s*\)", re.IGNORECASE)
 
 
 class RedshiftProxy:
@@ -58,7 +62,7 @@ class RedshiftProxy:
             client.close()
             return
         server.sendall(startup)
-        threading.Thread(target=_pump, args=(client, server), daemon=True).start()
+        threading.Thread(target=_pump_rewriting_statements, args=(client, server), daemon=True).start()
         _pump_rewriting_version(server, client)
 
 
@@ -81,21 +85,36 @@ def _startup_message(client: socket.socket) -> bytes | None:
         return struct.pack("!i", len(payload) + 4) + payload
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
-    try:
-        while chunk := source.recv(65536):
-            sink.sendall(chunk)
-    except OSError:
-        pass
-    finally:
-        _close(source, sink)
+def _pump_rewriting_statements(client: socket.socket, server: socket.socket) -> None:
+    """Client to server, message by message, with `varchar(max)` made PostgreSQL's `varchar` in Query and
+    Parse messages (their SQL is a null-terminated string, so the rewrite keeps the framing)."""
+    _relay(client, server, _postgres_statement)
+
+
+def _postgres_statement(message: bytes) -> bytes:
+    if message[:1] not in (b"Q", b"P"):
+        return message
+    body = VARCHAR_MAX.sub(b"varchar", message[5:])
+    return message[:1] + struct.pack("!i", len(body) + 4) + body
+
+
+def _redshift_version(message: bytes) -> bytes:
+    if message[:1] == b"S" and message[5:].startswith(b"server_version\0"):
+        body = b"server_version\0" + REDSHIFT_VERSION + b"\0"
+        return b"S" + struct.pack("!i", len(body) + 4) + body
+    return message
 
 
 def _pump_rewriting_version(server: socket.socket, client: socket.socket) -> None:
     """Server to client, message by message, with ParameterStatus(server_version) set to Redshift's."""
+    _relay(server, client, _redshift_version)
+
+
+def _relay(source: socket.socket, sink: socket.socket, rewrite: Callable[[bytes], bytes]) -> None:
+    """Forward whole protocol messages (type byte, length, body), each through `rewrite`."""
     buffer = b""
     try:
-        while chunk := server.recv(65536):
+        while chunk := source.recv(65536):
             buffer += chunk
             out = bytearray()
             while len(buffer) >= 5:
@@ -103,15 +122,12 @@ def _pump_rewriting_version(server: socket.socket, client: socket.socket) -> Non
                 if len(buffer) < 1 + length:
                     break
                 message, buffer = buffer[: 1 + length], buffer[1 + length :]
-                if message[:1] == b"S" and message[5:].startswith(b"server_version\0"):
-                    body = b"server_version\0" + REDSHIFT_VERSION + b"\0"
-                    message = b"S" + struct.pack("!i", len(body) + 4) + body
-                out += message
-            client.sendall(bytes(out))
+                out += rewrite(message)
+            sink.sendall(bytes(out))
     except OSError:
         pass
     finally:
-        _close(server, client)
+        _close(source, sink)
 
 
 def _read(sock: socket.socket, size: int) -> bytes | None:
