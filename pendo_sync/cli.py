@@ -320,8 +320,8 @@ def sync(
     progress = Progress(sys.stderr if console.log_format == "text" else None)
 
     def emit(line: str) -> None:
-        progress.clear()
-        console.info(line)
+        with progress.hidden():  # models sending on other threads redraw it after the line
+            console.info(line)
 
     result = _api(dbt, pendo_url, region, emit).sync(
         dbt.selection.select,

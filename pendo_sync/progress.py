@@ -1,4 +1,5 @@
-"""A one-line progress display for long syncs: rows done of the rows to do, the current rate and an ETA.
+"""A one-line progress display for long syncs: per model sending, rows done of the rows to do, the current
+rate and an ETA.
 
 Drawn only on a terminal, redrawn at most a few times a second, and erased before any other line is
 printed, so CI logs, pipes and `--log-format json` never see it. The rate is the last RATE_WINDOW
@@ -9,8 +10,12 @@ event model's rows not yet in state): when fewer are left to send, the sync ends
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TextIO
 
 REDRAW_EVERY = 0.25  # seconds
@@ -37,37 +42,76 @@ class RecentRate:
 
 
 class Progress:
+    """The line of every model sending at once (models sync concurrently, see scheduling.py), joined.
+    Thread-safe: models update it from their own threads while the run prints from another."""
+
     def __init__(self, stream: TextIO | None) -> None:
         """`stream` None (or not a terminal): stay quiet."""
         self._stream = stream if stream is not None and stream.isatty() else None
-        self._model, self._total, self._unit, self._drawn_at, self._width = "", 0, "rows", 0.0, 0
-        self._rate = RecentRate()
+        self._models: dict[str, _Model] = {}  # in the order they started
+        self._drawn_at, self._width = 0.0, 0
+        self._lock = threading.RLock()
 
     def start(self, model: str, total: int, unit: str = "rows") -> None:
-        self._model, self._total, self._unit = model, total, unit
-        self._drawn_at = time.monotonic()
-        self._rate = RecentRate()
-        self._rate.add(self._drawn_at, 0)
+        with self._lock:
+            now = time.monotonic()
+            self._models[model] = _Model(total, unit, RecentRate())
+            self._models[model].rate.add(now, 0)
+            self._drawn_at = now
 
-    def update(self, done: int) -> None:
+    def update(self, model: str, done: int) -> None:
         if self._stream is None:
             return
-        now = time.monotonic()
-        self._rate.add(now, done)
-        if now - self._drawn_at < REDRAW_EVERY:
-            return
-        self._drawn_at = now
-        self._draw(self._stream, line(self._model, done, self._total, self._rate.rate(), self._unit))
+        with self._lock:
+            shown = self._models.get(model)
+            if shown is None:
+                return
+            now = time.monotonic()
+            shown.done = done
+            shown.rate.add(now, done)
+            if now - self._drawn_at < REDRAW_EVERY:
+                return
+            self._drawn_at = now
+            self._draw(self._stream, self.text())
+
+    def finish(self, model: str) -> None:
+        """The model is done: its part of the line goes (the line is erased; the next update redraws)."""
+        with self._lock:
+            self._models.pop(model, None)
+            self.clear()
+
+    def text(self) -> str:
+        """What the line shows now: each sending model's part, in the order they started."""
+        with self._lock:
+            return " | ".join(
+                line(name, m.done, m.total, m.rate.rate(), m.unit) for name, m in self._models.items()
+            )
 
     def clear(self) -> None:
-        if self._stream is not None and self._width:
-            self._draw(self._stream, "")
+        with self._lock:
+            if self._stream is not None and self._width:
+                self._draw(self._stream, "")
+
+    @contextlib.contextmanager
+    def hidden(self) -> Iterator[None]:
+        """Print inside: the line is erased, and no model redraws it until the block ends."""
+        with self._lock:
+            self.clear()
+            yield
 
     def _draw(self, stream: TextIO, text: str) -> None:
         """Overwrite the line drawn last (blanking what the new text does not cover)."""
         stream.write("\r" + text.ljust(self._width) + "\r" + text)
         stream.flush()
         self._width = len(text)
+
+
+@dataclass
+class _Model:
+    total: int
+    unit: str
+    rate: RecentRate
+    done: int = 0
 
 
 def line(model: str, done: int, total: int, rate: float, unit: str = "rows") -> str:

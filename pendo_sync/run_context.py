@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 from pendo_sync.dbt_bridge.warehouse import Warehouse
@@ -109,12 +110,18 @@ class StateWriter:
 
 @dataclass
 class RunContext:
+    """Shared by the models syncing at once: each reads on its own thread (and warehouse connection),
+    and they share the writer and the HTTP workers (`http`: `--threads` of them). `stopping`
+    is done once the run stops (Ctrl-C, or another model met an unusable Pendo): a model waiting for
+    answers stops waiting then."""
+
     warehouse: Warehouse
     store: StateStore
     client: PendoClient
     writer: StateWriter
     run_id: str
-    workers: int
     batch_size: int
     batch_bytes: int
     progress: Progress
+    http: Executor
+    stopping: Future[None]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
+from typing import Any
 
 from pendo_sync.report import SEVERITY, ModelResult, RowProblem
 from pendo_sync.row_outcome import FAILED, REJECTED, UPDATED, RowOutcome
@@ -114,29 +115,31 @@ class BatchSender:
         unit: str = "rows",
     ) -> None:
         """Send the batches over the Pendo `endpoints` they use, keeping twice what those endpoints should
-        have in flight submitted, so a worker that finishes finds its next task waiting. `todo` is what the
-        progress line counts towards (the model's rows unless given), in `unit`s."""
-        self.ctx.progress.start(self.result.model, self.result.rows_in_model if todo is None else todo, unit)
-        with ThreadPoolExecutor(self.ctx.workers, thread_name_prefix="pendo-sync-http") as pool:
-            try:
-                for batch in batches:
-                    gate = self._forget_before_sending(batch)  # raises if state failed: not counted
-                    self.result.changed += batch.rows
-                    batch.remaining = len(batch.requests)
-                    for request in batch.requests:
-                        send = request.send if gate is None else _after(gate, request.send)
-                        self.inflight[pool.submit(send)] = (batch, request)
-                    self._finish_if_done(batch)
-                    while len(self.inflight) > 2 * self.ctx.client.in_flight_goal(endpoints):
-                        self._drain()
-                while self.inflight:
+        have in flight submitted, so a worker that finishes finds its next task waiting. The workers are
+        the run's, shared with the models syncing at the same time (`--threads` bounds them all). `todo`
+        is what the progress line counts towards (the model's rows unless given), in `unit`s."""
+        model = self.result.model
+        self.ctx.progress.start(model, self.result.rows_in_model if todo is None else todo, unit)
+        try:
+            for batch in batches:
+                self.ctx.client.health.check()  # the run is stopping: the batch read stays unsent
+                gate = self._forget_before_sending(batch)  # raises if state failed: not counted
+                self.result.changed += batch.rows
+                batch.remaining = len(batch.requests)
+                for request in batch.requests:
+                    send = request.send if gate is None else _after(gate, request.send)
+                    self.inflight[self.ctx.http.submit(send)] = (batch, request)
+                self._finish_if_done(batch)
+                while len(self.inflight) > 2 * self.ctx.client.in_flight_goal(endpoints):
                     self._drain()
-            except BaseException as exc:
-                self._abandon(exc)
-                raise
-            finally:
-                self.ctx.progress.clear()
-                self.ctx.writer.flush()
+            while self.inflight:
+                self._drain()
+        except BaseException as exc:
+            self._abandon(exc)
+            raise
+        finally:
+            self.ctx.progress.finish(model)
+            self.ctx.writer.flush()
 
     def _forget_before_sending(self, batch: Batch) -> Gate | None:
         """Delete the old state of the batch's rows that had some; the gate its requests wait on opens
@@ -177,8 +180,12 @@ class BatchSender:
                 self._finish_if_done(batch)
 
     def _drain(self) -> None:
-        done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
+        waiting: list[Future[Any]] = [*self.inflight, self.ctx.stopping]
+        done, _ = wait(waiting, return_when=FIRST_COMPLETED)
+        self.ctx.client.health.check()  # the run is stopping: what is in flight is abandoned
         for future in done:
+            if future is self.ctx.stopping:
+                continue
             batch, request = self.inflight[future]
             outcomes = future.result()  # if it raises, the request stays for _abandon to report
             del self.inflight[future]
@@ -193,4 +200,4 @@ class BatchSender:
             StateWrite(self.model_id, self.ctx.run_id, batch.acknowledged, batch.replaced, batch.problems)
         )
         self.answered += batch.rows
-        self.ctx.progress.update(self.answered)
+        self.ctx.progress.update(self.result.model, self.answered)

@@ -1,4 +1,4 @@
-"""One `pendo-dbt sync` run, in order: config, warehouse checks, Pendo's schema, state, then each model.
+"""One `pendo-dbt sync` run, in order: config, warehouse checks, Pendo's schema, state, then the models.
 
 Everything that can be wrong with the configuration is found before the first row is read or the first
 row is sent, and reported at once. After that, a model's failure is that model's: the others go on.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from pendo_sync.config import (
     EventSpec,
@@ -22,7 +23,7 @@ from pendo_sync.errors import ConfigError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
 from pendo_sync.field_plan import FieldCheck
 from pendo_sync.metadata_sync import sync_metadata_model
-from pendo_sync.pendo.client import PendoClient
+from pendo_sync.pendo.client import TRACK_ENDPOINT, PendoClient, metadata_endpoint, segment_endpoint
 from pendo_sync.pendo_fields import resolve_fields
 from pendo_sync.progress import Progress
 from pendo_sync.project import SyncOptions, check_builds, check_models, load_config
@@ -37,6 +38,7 @@ from pendo_sync.report import (
     write_results,
 )
 from pendo_sync.run_context import RunContext, StateWriter
+from pendo_sync.scheduling import InOrder, Scheduler
 from pendo_sync.segment_sync import sync_segment_model
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
@@ -50,8 +52,9 @@ def run_sync(
     progress: Progress | None = None,
     started: Callable[[RunReport], None] | None = None,
 ) -> RunReport:
-    """`progress` draws while a model sends (see progress.py); `emit` must erase it before printing.
-    `started` gets the report as soon as it exists: it fills as models finish, so a caller still has the
+    """`progress` draws while models send (see progress.py); `emit` must print inside its `hidden()`.
+    `emit` is only called on this thread. `started` gets the report as soon as it exists: it fills as
+    models finish (in manifest order), so a caller still has the
     models of a run that stops with an error (to alert on them, see api.py)."""
     manifest, parsed = load_config(options)
     settings = settings_from_env(base_url=options.pendo_url, region=options.region)
@@ -120,8 +123,10 @@ def _run_models(
     emit: Emit,
     progress: Progress,
 ) -> None:
-    """Sync each model in turn, under the state lock; the run is recorded, and summed up, even when it
-    stops early (Pendo unusable, a refused key, Ctrl-C): the models it did not reach are listed as SKIP."""
+    """Sync the models under the state lock, several at once where they use different Pendo endpoints
+    (scheduling.py), each on a thread of its own; this thread only starts them and reports each, in
+    manifest order. The run is recorded, and summed up, even when it stops early (Pendo unusable, a
+    refused key, Ctrl-C): the models running then stop, and those it did not start are listed as SKIP."""
     store.ensure()
     store.start_run(report.run_id, "sync")
     emit(
@@ -129,58 +134,112 @@ def _run_models(
         f"state in schema {store.schema_name}"
     )
     writer = StateWriter(store)
-    workers = options.client.workers
-    ctx = RunContext(
-        store.warehouse,
-        store,
-        client,
-        writer,
-        report.run_id,
-        workers,
-        options.batch_size,
-        options.batch_bytes,
-        progress,
-    )
+    results = [
+        ModelResult(model=spec.model.name, object=spec.pendo_object, model_id=spec.model.unique_id)
+        for spec in specs
+    ]
+    uses = [frozenset() if s.model.unique_id in unbuilt else _endpoints(s) for s in specs]
+    scheduler = Scheduler(uses, store.warehouse.threads)
+    shown = InOrder()
+
+    def show(index: int) -> None:
+        for ready in shown.finished(index):
+            results[ready].settle()
+            report.models.append(results[ready])
+            emit(model_line(ready + 1, len(specs), results[ready]))
+            for line in problem_lines(results[ready]):
+                emit(line)
+
     try:
-        for index, spec in enumerate(specs, start=1):
-            result = ModelResult(
-                model=spec.model.name, object=spec.pendo_object, model_id=spec.model.unique_id
+        with ThreadPoolExecutor(options.client.workers, thread_name_prefix="pendo-sync-http") as http:
+            ctx = RunContext(
+                store.warehouse,
+                store,
+                client,
+                writer,
+                report.run_id,
+                options.batch_size,
+                options.batch_bytes,
+                progress,
+                http,
+                Future(),
             )
-            report.models.append(result)
-            model_id = spec.model.unique_id
-            try:
-                if model_id in unbuilt:
-                    result.status, result.message = "error", f"not synced: {unbuilt[model_id]}"
-                else:
-                    _sync_model(
-                        spec, checks, ctx, relations[model_id], column_types[model_id], options, result
-                    )
-            except BaseException as exc:  # the run stops (Pendo unusable, Ctrl-C): report this model first
-                if result.status == "ok":
-                    result.status, result.message = "error", f"stopped: {str(exc) or type(exc).__name__}"
-                raise
-            finally:
-                result.settle()
-                emit(model_line(index, len(specs), result))
-                for line in problem_lines(result):
-                    emit(line)
-    except BaseException:
-        for index, spec in enumerate(specs[len(report.models) :], start=len(report.models) + 1):
-            skipped = ModelResult(
-                model=spec.model.name,
-                object=spec.pendo_object,
-                model_id=spec.model.unique_id,
-                status="skipped",
-                message="not synced: the run stopped before this model",
-            )
-            report.models.append(skipped)
-            emit(model_line(index, len(specs), skipped))
-        raise
+
+            def sync_one(index: int) -> None:
+                spec, result = specs[index], results[index]
+                model_id = spec.model.unique_id
+                try:
+                    if model_id in unbuilt:
+                        result.status, result.message = "error", f"not synced: {unbuilt[model_id]}"
+                    else:
+                        relation, types = relations[model_id], column_types[model_id]
+                        _sync_model(spec, checks, ctx, relation, types, options, result)
+                except BaseException as exc:  # the run stops (Pendo unusable, a bug): this model is reported
+                    if result.status == "ok":
+                        result.status, result.message = "error", f"stopped: {str(exc) or type(exc).__name__}"
+                    raise
+
+            stop = _run_concurrently(scheduler, sync_one, show, ctx)
+        for index in scheduler.waiting:
+            results[index].status = "skipped"
+            results[index].message = "not synced: the run stopped before this model"
+            show(index)
+        if stop is not None:
+            raise stop
     finally:
         writer.close()
         store.finish_run(report.run_id, "success" if report.ok else "error", report.summary())
         write_results(report, options.target.project_dir / options.target_path / RESULTS_FILE)
         emit(summary_line(report))
+
+
+def _run_concurrently(
+    scheduler: Scheduler, sync_one: Callable[[int], None], show: Callable[[int], None], ctx: RunContext
+) -> BaseException | None:
+    """Start models as the scheduler allows, each on a thread of its own, and show each once done; what
+    stopped the run, if anything. A model that raises, or Ctrl-C here, stops the run: no model starts
+    after it, and those running stop (`_stop`) and are shown."""
+    stop: BaseException | None = None
+    running: dict[Future[None], int] = {}
+    with ThreadPoolExecutor(scheduler.slots, thread_name_prefix="pendo-sync-model") as models:
+        try:
+            while True:
+                if stop is None:
+                    running.update((models.submit(sync_one, i), i) for i in scheduler.start())
+                if not running:
+                    return stop
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=running.__getitem__):
+                    index = running.pop(future)
+                    scheduler.done(index)
+                    if future.exception() is not None and stop is None:
+                        stop = future.exception()
+                        _stop(ctx)
+                    show(index)
+        except BaseException as exc:  # Ctrl-C
+            _stop(ctx)
+            wait(running)
+            for index in sorted(running.values()):
+                show(index)
+            return stop or exc
+
+
+def _stop(ctx: RunContext) -> None:
+    """Requests not yet sent, and retries, give up at their next try; a model waiting for answers
+    abandons them (reported as failed, sent again next run); one reading the warehouse stops before
+    its next batch."""
+    ctx.client.health.stop()
+    if not ctx.stopping.done():
+        ctx.stopping.set_result(None)
+
+
+def _endpoints(spec: SyncSpec) -> frozenset[str]:
+    """The Pendo endpoints a model sends to: each is paced on its own (pendo/pacing.py)."""
+    if isinstance(spec, MetadataSpec):
+        return frozenset(metadata_endpoint(spec.kind, group) for group in spec.groups)
+    if isinstance(spec, SegmentSpec):
+        return frozenset({segment_endpoint(spec.segment_id)})
+    return frozenset({TRACK_ENDPOINT})
 
 
 def _check_pendo_fields(

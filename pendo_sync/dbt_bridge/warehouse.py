@@ -3,8 +3,8 @@
 We go through dbt (not a second set of credentials) so `pendo-dbt` reaches the warehouse exactly as
 `dbt run` does. Where dbt's handle is a DB-API connection, rows are read with `fetchmany` on its raw
 cursor (dbapi_driver.py): agate tables would hold a model in memory. Elsewhere (BigQuery, Spark) only
-dbt's adapter API is used (dbt_driver.py). dbt keeps one connection per thread: the main thread reads,
-the state writer thread writes. dbt is imported lazily so `pendo-dbt --help` starts instantly.
+dbt's adapter API is used (dbt_driver.py). dbt keeps one connection per thread: each model syncing reads on its own
+thread, the state writer's thread writes. dbt is imported lazily so `pendo-dbt --help` starts instantly.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from pendo_sync.sql_render import canonical_relation
 # under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
 # the last connection closes. Under DuckDB's default limit (80% of RAM) both grow with the model
 # (docs/performance.md). So once a diff's joins are built (at full memory),
-# DuckDB may grow only this much more, and the cap stays until the main thread's next query, which comes
+# DuckDB may grow only this much more, and the cap stays until that model's thread's next query, which comes
 # after the state writer has committed the model's last rows; the checkpoint at close gets this much too.
 # Beyond it DuckDB spills to its temp directory. A profile's `memory_limit` is left alone.
 _SPILL_HEADROOM_MIB = 32
@@ -90,11 +90,12 @@ class Warehouse:
         self.adapter_type: str = self._adapter.type()
         self.capabilities: Capabilities = capabilities_for(self.adapter_type)
         self._quoting: dict[str, bool] = dict(getattr(config, "quoting", None) or {})
+        self.threads: int = int(config.threads or 1)  # the profile's: how many models sync at once
         self._lock = threading.Lock()
         self._macros_loaded = False
         profile_settings = getattr(config.credentials, "settings", None) or {}
         self._spill = self.adapter_type == "duckdb" and "memory_limit" not in profile_settings
-        self._capped_by: int | None = None  # the thread whose diff capped DuckDB's memory (_stop_growth)
+        self._capped: set[int] = set()  # threads whose diff capped DuckDB's memory (_stop_growth)
         self._driver: DbapiDriver | DbtDriver = (
             DbtDriver(self.capabilities, self._adapter, self._handle, self.quote, self._load_macros)
             if self.capabilities.driver == "dbt"
@@ -198,7 +199,7 @@ class Warehouse:
     def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Yield lists of rows, `size` at a time, never holding the whole result: from a streaming
         cursor where the driver has one, else in keyset pages (paging.py)."""
-        self._uncap()  # the query's joins are built at full memory
+        self._uncap(lift=True)  # the query's joins are built at full memory
         chunks = self._driver.stream(sql, size)
         first = True
         try:
@@ -206,6 +207,8 @@ class Warehouse:
                 try:
                     rows = next(chunks)
                 except StopIteration:
+                    if first and self._capped:  # an empty diff; another model's diff may stream on
+                        self._stop_growth()
                     return
                 except PendoSyncError:
                     raise
@@ -243,14 +246,22 @@ class Warehouse:
         with contextlib.suppress(Exception), contextlib.closing(self._handle().cursor().cursor()) as side:
             used = side.execute("select coalesce(sum(memory_usage_bytes), 0) from duckdb_memory()").fetchone()
             side.execute(f"set memory_limit = '{int(used[0]) // 2**20 + _SPILL_HEADROOM_MIB}MiB'")
-            self._capped_by = threading.get_ident()
+            with self._lock:
+                self._capped.add(threading.get_ident())
 
-    def _uncap(self) -> None:
+    def _uncap(self, *, lift: bool = False) -> None:
         """Lift the cap a diff left when the thread that streamed it asks for something else: by then the
         state writer has committed the model's rows (the sync waits for it), so the next model's queries
-        get DuckDB's default memory for their joins. Other threads (the writer) never lift it."""
-        if self._capped_by == threading.get_ident():
-            self._capped_by = None
+        get DuckDB's default memory for their joins. Models sync at once, each on its own thread: while
+        another's diff streams, the cap stays, except for a new diff's joins (`lift`), which are built at
+        full memory as when it streams alone; that diff caps again after its first rows, counting what
+        the others hold. The state writer's thread never lifts it."""
+        with self._lock:
+            was_capped = bool(self._capped)
+            mine = threading.get_ident() in self._capped
+            self._capped.discard(threading.get_ident())
+            reset = (lift and was_capped) or (mine and not self._capped)
+        if reset:
             with contextlib.suppress(Exception):
                 self._run_alone("reset memory_limit")
 

@@ -327,6 +327,7 @@ class Emulator:
         self.host = host
         self.port = port
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)  # notified at each request logged
         self._state = _State()
         self.faults = FaultPlan()
         self.limits = Limits()  # per-endpoint rate limit and latency (limits.py)
@@ -501,6 +502,15 @@ class Emulator:
     def _log(self, req: _Request, status: int | None) -> None:
         if req.path.startswith("/api/v1/") or req.path == "/data/track":
             self._state.requests.append(self._log_entry(req, status))
+            self._answered.notify_all()
+
+    def hold_until(self, prefix: str, seconds: float) -> bool:
+        """Wait until a request to a path starting with `prefix` has been answered (is in the log), at
+        most `seconds`; whether one was."""
+        with self._lock:
+            return self._answered.wait_for(
+                lambda: any(r["path"].startswith(prefix) for r in self._state.requests), timeout=seconds
+            )
 
     def _dispatch(self, req: _Request) -> _Response:
         if not self._authorized(req):
@@ -879,7 +889,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is None:
             self._write(emulator._handle(request))
             return
-        if fault.delay:
+        if fault.until:
+            if emulator.hold_until(fault.until, fault.delay):  # other requests go on meanwhile
+                emulator.faults.release(fault)
+        elif fault.delay:
             time.sleep(fault.delay)  # outside the emulator's lock: other requests go on meanwhile
         if fault.drop == "before":
             emulator._log_faulted(request, None)

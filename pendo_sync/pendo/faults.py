@@ -2,7 +2,9 @@
 
 A fault rule matches requests by path prefix (and method) and either answers in Pendo's place
 (`status`: 429 with or without Retry-After, 408, 409 "Operation in progress", 5xx with an HTML body, or with `echo` the request itself,
-headers and all, as a misconfigured proxy might), delays the answer (`delay`),
+headers and all, as a misconfigured proxy might), delays the answer (`delay`; with `until`, a path prefix, only until a request to that path has been
+answered, at most `delay` seconds: `released` counts the holds that ended that way, so a test can tell
+that a request was answered before another's),
 drops the connection before or after the request is applied (`drop`), or applies the request and then
 mangles the 200 answer (`corrupt`: empty, truncated, non_json, bad_counts). `times` limits a rule to the
 next N matching requests; `rate` applies it at random to that share of them (seeded, so reproducible).
@@ -44,6 +46,7 @@ _KEYS = {
     "times",
     "rate",
     "echo",
+    "until",
 }
 
 
@@ -60,7 +63,9 @@ class Fault:
     times: int | None = None
     rate: float | None = None
     echo: bool = False
+    until: str | None = None
     hits: int = field(default=0)
+    released: int = field(default=0)
 
     def headers(self) -> dict[str, str]:
         if self.retry_after is None:
@@ -86,6 +91,8 @@ def parse_faults(raw: Any) -> list[Fault]:
             raise ValueError(f"fault {index}: drop must be one of {DROPS}")
         if fault.corrupt is not None and fault.corrupt not in CORRUPTIONS:
             raise ValueError(f"fault {index}: corrupt must be one of {CORRUPTIONS}")
+        if fault.until is not None and not (fault.delay and fault.until.startswith("/")):
+            raise ValueError(f"fault {index}: until needs a delay, and a path starting with /")
         if fault.rate is not None and not 0 <= fault.rate <= 1:
             raise ValueError(f"fault {index}: rate must be between 0 and 1")
         faults.append(fault)
@@ -123,6 +130,11 @@ class FaultPlan:
     def describe(self) -> list[dict[str, Any]]:
         with self._lock:
             return [dict(vars(rule)) for rule in self._rules]
+
+    def release(self, rule: Fault) -> None:
+        """A hold of `rule` ended because the request it waited for was answered."""
+        with self._lock:
+            rule.released += 1
 
     def pick(self, method: str, path: str) -> Fault | None:
         """The first rule that applies to this request, counting it as used (never the emulator's own API)."""

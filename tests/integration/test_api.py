@@ -59,7 +59,8 @@ def test_a_stopped_run_raises_the_typed_error_with_its_models_reported(
     emulator.faults.set(
         parse_faults([{"match": "/api/v1/metadata/account/", "method": "POST", "status": 403}])
     )
-    with environ(project.pendo_env(emulator)), pytest.raises(PendoError, match="refused") as caught:
+    one_at_a_time = {**project.pendo_env(emulator), "PENDO_SYNC_TEST_THREADS": "1"}  # the profile's threads
+    with environ(one_at_a_time), pytest.raises(PendoError, match="refused") as caught:
         api(project, []).sync(MODELS)
     assert caught.value.exit_code == 1
     assert [m["status"] for m in project.results()["models"]] == ["error", "skipped"]

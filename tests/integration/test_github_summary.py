@@ -15,7 +15,8 @@ def test_each_sync_appends_its_table_and_annotates_failing_models(
 ) -> None:
     summary = tmp_path / "step_summary.md"
     summary.write_text("# Earlier step\n")
-    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    # one model at a time (the profile's threads), so the failed run does not reach the visitors
+    env = {"GITHUB_STEP_SUMMARY": str(summary), "PENDO_SYNC_TEST_THREADS": "1"}
     emulator.faults.set(
         parse_faults([{"match": "/api/v1/metadata/account/", "method": "POST", "status": 403}])
     )

@@ -94,6 +94,40 @@ def test_duckdb_spills_while_rows_stream_and_gets_its_memory_back_after(duckdb_p
     assert next_query == before  # the next model's queries build their joins at full memory
 
 
+def test_with_two_diffs_streaming_the_cap_stays_until_the_last_one_is_done(duckdb_project: Project) -> None:
+    """Models sync at once, each streaming its diff on its own thread: the one that started later and is
+    done first must not lift the cap the other still streams under; the last one done does."""
+    first_reading, second_done = threading.Event(), threading.Event()
+    seen: dict[str, str] = {}
+
+    def first(warehouse: Warehouse) -> None:  # a long diff: still streaming when `second` is done
+        for _ in warehouse.stream("select * from range(5000)", size=1000):
+            first_reading.set()
+            assert second_done.wait(60)
+        warehouse.query("select 1")  # its model is done
+        seen["both done"] = _memory_limit(warehouse)
+
+    def second(warehouse: Warehouse) -> None:
+        assert first_reading.wait(60)
+        for _ in warehouse.stream("select * from range(3000)", size=1000):
+            pass
+        warehouse.query("select 1")  # its model is done: alone, it would lift the cap here
+        seen["second done, first streaming"] = _memory_limit(warehouse)
+        second_done.set()
+
+    project = duckdb_project
+    with environ(project.env), Warehouse(DbtTarget(project.path, project.path, "duckdb")) as warehouse:
+        before = _memory_limit(warehouse)
+        threads = [threading.Thread(target=job, args=(warehouse,)) for job in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    assert set(seen) == {"both done", "second done, first streaming"}, seen
+    assert _mib(seen["second done, first streaming"]) < _mib(before)  # still capped
+    assert seen["both done"] == before  # the last one lifted it
+
+
 def test_a_join_built_before_the_first_row_keeps_its_memory(duckdb_project: Project) -> None:
     """A diff against a large state holds its join's hash table while it streams: the cap goes above it
     (DuckDB refuses a limit below what it holds, which once failed the sync)."""

@@ -43,8 +43,10 @@ def test_quiet_when_not_a_terminal() -> None:
     stream = io.StringIO()
     shown = Progress(stream)
     shown.start("visitors", 10)
-    shown.update(5)
-    shown.clear()
+    shown.update("visitors", 5)
+    with shown.hidden():
+        stream.write("")
+    shown.finish("visitors")
     assert stream.getvalue() == ""
 
 
@@ -53,12 +55,35 @@ def test_a_terminal_gets_one_line_redrawn_in_place_then_erased(monkeypatch: pyte
     stream = Terminal()
     shown = Progress(stream)
     shown.start("visitors", 1_000)
-    shown.update(500)
-    shown.update(1_000)
-    shown.clear()
+    shown.update("visitors", 500)
+    shown.update("visitors", 1_000)
+    shown.finish("visitors")
     text = stream.getvalue()
     assert "\n" not in text
     assert "visitors: 500 / 1,000 rows (50%)" in text and "visitors: 1,000 / 1,000 rows (100%)" in text
     assert text.endswith("\r")  # erased: the cursor is back at the start of a blank line
     last_draw = text.rsplit("\r", 2)[-2]
     assert last_draw.strip() == ""
+
+
+def test_models_sending_at_once_share_the_line_and_a_printed_line_is_never_mixed_with_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(progress_module, "REDRAW_EVERY", 0.0)
+    stream = Terminal()
+    shown = Progress(stream)
+    shown.start("events", 300, "events")
+    shown.start("visitors", 1_000)
+    shown.update("visitors", 500)
+    assert shown.text().startswith("events: 0 / 300 events (0%)")
+    assert " | visitors: 500 / 1,000 rows (50%)" in shown.text()
+    with shown.hidden():
+        erased_at = len(stream.getvalue())
+        stream.write("a report line\n")
+    assert stream.getvalue()[:erased_at].rsplit("\r", 2)[-2].strip() == ""  # erased before the line
+    shown.finish("visitors")
+    shown.update("events", 150)
+    assert stream.getvalue().rsplit("\r", 1)[-1] == shown.text()
+    assert shown.text().startswith("events: 150 / 300 events (50%)") and "visitors" not in shown.text()
+    shown.update("visitors", 1_000)  # after its finish: nothing to draw for it
+    assert "visitors" not in stream.getvalue().rsplit("\r", 1)[-1]
