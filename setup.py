@@ -26,6 +26,9 @@ setup(
         "duckdb": ["dbt-duckdb>=1.8"],
         "postgres": ["dbt-postgres>=1.8"],
         "socks": ["urllib3[socks]>=2"],
+        # The engines the end-to-end suite also runs on (scripts/bootstrap --engines, a separate .venv-engines):
+        # real adapters, with fakesnow standing in for Snowflake and a local pyspark session for Spark.
+        "test-engines": ["dbt-snowflake", "fakesnow[server]", "dbt-spark[session]", "pyspark", "dbt-redshift"],
         "test": ["pytest>=7", "pytest-xdist>=3", "hypothesis>=6", "trustme", "ruff>=0.5", "mypy>=1.8", "requests", "types-requests", "import-linter>=2.1"],
     },
     entry_points={"console_scripts": ["pendo-dbt=pendo_sync.cli:main"]},
