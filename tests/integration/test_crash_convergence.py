@@ -54,8 +54,12 @@ def kill_plan(answered: int) -> list[dict[str, Any]]:
 
 
 def build(project: Project, version: int, growth: int) -> None:
-    """dbt in a process of its own: in-process dbt-duckdb keeps the file open, locking out the sync process."""
     sizes = {"crash_version": version, "crash_visitors": VISITORS, "crash_events": EVENTS + GROWTH * growth}
+    build_crash_models(project, sizes)
+
+
+def build_crash_models(project: Project, sizes: dict[str, int]) -> None:
+    """dbt in a process of its own: in-process dbt-duckdb keeps the file open, locking out the sync process."""
     dbt = str(Path(sys.executable).with_name("dbt"))
     args = [
         dbt,

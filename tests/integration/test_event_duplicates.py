@@ -17,36 +17,16 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from pendo_sync.pendo.emulator import Emulator
 from tests.integration.harness import KEY, TRACK, Project
-from tests.integration.test_crash_convergence import model_rows
+from tests.integration.test_crash_convergence import build_crash_models, model_rows
 
 TRIALS = int(os.environ.get("PENDO_SYNC_DUPLICATE_TRIALS", "10"))
 VISITORS, EVENTS, THREADS, RATE = 300, 300, 4, 100
 SELECT = ("-s", "pendo_crash_visitors", "-s", "pendo_crash_events")
-
-
-def build(project: Project, sizes: dict[str, int]) -> None:
-    """dbt in a process of its own: in-process dbt-duckdb keeps the file open, locking out the sync process."""
-    dbt = str(Path(sys.executable).with_name("dbt"))
-    args = [
-        dbt,
-        "build",
-        "-s",
-        "pendo_crash_visitors",
-        "pendo_crash_events",
-        "--vars",
-        str(sizes),
-        *project.flags,
-    ]
-    done = subprocess.run(
-        args, env={**os.environ, **project.env}, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
 
 
 def start_sync(project: Project, emulator: Emulator) -> subprocess.Popen[bytes]:
@@ -84,7 +64,7 @@ def kill_after(process: subprocess.Popen[bytes], emulator: Emulator, events: int
 @pytest.mark.slow
 def test_duplicates_per_kill_stay_within_a_second_of_events(project: Project) -> None:
     rng = random.Random(20261207)
-    build(project, {"crash_version": 1, "crash_visitors": VISITORS, "crash_events": EVENTS})
+    build_crash_models(project, {"crash_version": 1, "crash_visitors": VISITORS, "crash_events": EVENTS})
     with Emulator(KEY, TRACK) as emulator:
         emulator.seed(
             {
