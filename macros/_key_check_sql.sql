@@ -3,7 +3,8 @@
 
     One query, one row: row_count, non_null_count, distinct_count of the key column, and the most
     repeated non-NULL value (example_value, occurrences) with the number of values that repeat
-    (duplicated_values); the last three are NULL when the key is unique.
+    (duplicated_values); the last three are NULL when the key is unique. column is the name as the
+    relation stores it, quoted here so a case-folding warehouse reads that very column.
 #}
 {% macro _key_check_sql(relation, column) -%}
     {{ return(adapter.dispatch('_key_check_sql', 'pendo_sync')(relation, column)) }}

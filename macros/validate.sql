@@ -5,7 +5,7 @@
     `dbt build` instead of a later `pendo-dbt sync`:
       - every mapped column exists in the built relation (id_column, fields.*, and for events
         event_id_column, event_name_column, visitor_id_column, account_id_column, timestamp_column,
-        properties, context);
+        properties, context), spelled exactly or differing only in case from one column;
       - visitor/account/parent_account models: id_column has no NULLs and no duplicates;
       - segment models: visitor_id_column has no NULLs and no duplicates;
       - event models: event_id_column has no NULLs and no duplicates.
@@ -52,30 +52,47 @@
         {%- do problems.append("meta.pendo." ~ key_name ~ " is not set. Fix: set it to the model column holding the " ~ noun ~ ".") -%}
     {%- endif -%}
 
-    {#- 1. Every mapped column must exist, spelled exactly as the warehouse returns it. -#}
+    {#- 1. Every mapped column must exist. A name with no exact match stands for the one column whose name
+        differs only in case (Snowflake stores an unquoted user_id as USER_ID), as pendo-dbt resolves it
+        (pendo_sync/column_case.py); two such columns are ambiguous. -#}
     {%- set actual = [] -%}
     {%- for column in adapter.get_columns_in_relation(this) -%}
         {%- do actual.append(column.name) -%}
     {%- endfor -%}
+    {%- set stored = {} -%}
     {%- set missing = [] -%}
     {%- for key, column in pendo_sync._mapped_columns(pendo) -%}
-        {%- if column not in actual and column not in missing -%}
+        {%- set found = [] -%}
+        {%- for candidate in actual if candidate | lower == column | lower -%}
+            {%- do found.append(candidate) -%}
+        {%- endfor -%}
+        {%- if column in actual -%}
+            {%- do stored.update({column: column}) -%}
+        {%- elif found | length == 1 -%}
+            {%- do stored.update({column: found[0]}) -%}
+        {%- elif column not in missing -%}
             {%- do missing.append(column) -%}
-            {%- set hint = [] -%}
-            {%- for candidate in actual if candidate | lower == column | lower -%}
-                {%- do hint.append(" (did you mean '" ~ candidate ~ "'? Names must match exactly, including case)") -%}
-            {%- endfor -%}
-            {%- do problems.append(
-                "mapped column '" ~ column ~ "' (meta.pendo." ~ key ~ ") is missing from the built relation"
-                ~ (hint | first if hint else "") ~ "; it has columns: " ~ (actual | join(', '))
-                ~ ". Fix: correct the column name in meta.pendo, or select that column in the model."
-            ) -%}
+            {%- if found -%}
+                {%- do problems.append(
+                    "mapped column '" ~ column ~ "' (meta.pendo." ~ key ~ ") matches '" ~ (found | join("', '"))
+                    ~ "', which differ only in case. Fix: write the name exactly as the model stores it (case"
+                    ~ " included), or rename one of them."
+                ) -%}
+            {%- else -%}
+                {%- do problems.append(
+                    "mapped column '" ~ column ~ "' (meta.pendo." ~ key ~ ") is missing from the built relation"
+                    ~ "; it has columns: " ~ (actual | join(', '))
+                    ~ ". Fix: correct the column name in meta.pendo, or select that column in the model."
+                ) -%}
+            {%- endif -%}
         {%- endif -%}
     {%- endfor -%}
 
     {#- 2. The key column: no NULLs, no duplicates. -#}
-    {%- if key_column is string and key_column in actual -%}
-        {%- set stats = run_query(pendo_sync._key_check_sql(this, key_column)).rows[0] -%}
+    {%- if key_column is string and key_column in stored -%}
+        {#- By position: a case-folding warehouse returns the unquoted aliases upper-cased. -#}
+        {%- set row = run_query(pendo_sync._key_check_sql(this, stored[key_column])).rows[0] -%}
+        {%- set stats = dict(zip(['row_count', 'non_null_count', 'distinct_count', 'example_value', 'occurrences', 'duplicated_values'], row)) -%}
         {%- set row_count = stats['row_count'] | int -%}
         {%- set null_count = row_count - (stats['non_null_count'] | int) -%}
         {%- set extra_rows = (stats['non_null_count'] | int) - (stats['distinct_count'] | int) -%}

@@ -167,10 +167,10 @@ class StateStore:
 
     def ensure(self) -> None:
         """Create what is missing; a state table of an older pendo-dbt gets its `seq` column."""
-        self.warehouse.execute([(s, ()) for s in sql.create_tables(self.schema, self.dialect)])
+        self.warehouse.define(sql.create_tables(self.schema, self.dialect))
         columns = self.warehouse.columns(self.table(sql.STATE)) or []
         if "seq" not in {c.lower() for c in columns}:
-            self.warehouse.execute([(sql.add_seq(self.schema, self.dialect), ())])
+            self.warehouse.define([sql.add_seq(self.schema, self.dialect)])
 
     def next_seq(self) -> int:
         """A number greater than any `seq` in state: microseconds of the clock, or one more than the last

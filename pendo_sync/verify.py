@@ -97,7 +97,7 @@ def run_verify(options: VerifyOptions, emit: Emit, record: Record) -> VerifyRepo
             plan = resolve_fields(client, metadata, column_types, problems)
             store = StateStore(warehouse, state_schema(manifest, warehouse))
             store.ensure()
-            warehouse.execute([(vsql.differences_table(store.schema, store.dialect), ())])
+            warehouse.define([vsql.differences_table(store.schema, store.dialect)])
             emit(
                 f"Verifying with target '{warehouse.target_name}' ({warehouse.adapter_type}): "
                 f"{plural(len(parsed.specs), 'model')} against what Pendo holds"
@@ -171,7 +171,7 @@ class _Job:
         pairs = [(f.group, f.field) for f in spec.fields]
         selected = selected_fields(pairs)
         staging = self.store.table(vsql.staging_name(self.run_id, self.index))
-        warehouse.execute([(s, ()) for s in vsql.create_staging(staging, len(selected), dialect)])
+        warehouse.define(vsql.create_staging(staging, len(selected), dialect))
         try:
             keys = None
             if self.options.sample:
@@ -188,7 +188,7 @@ class _Job:
                 parts = max(1, -(-max(rows, staged) * (1 + len(selected)) // PART_VALUES))
             self._compare(check, relation, staging, keys, result, parts)
         finally:
-            warehouse.execute([(f"drop table if exists {staging}", ())])
+            warehouse.define([f"drop table if exists {staging}"])
         if self.options.repair and result.drifted:
             drifted = vsql.drifted_where(self.store.schema, self.run_id, spec.model.unique_id, dialect)
             self.store.forget(spec.model.unique_id, drifted)

@@ -42,11 +42,14 @@ class DbapiDriver:
         finally:
             self._end(handle, cursor, commit=True)
 
-    def run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
-        """All statements in one transaction, except where the capability table says there is none."""
+    def run(self, statements: Sequence[tuple[str, Sequence[Any]]], *, atomic: bool = True) -> None:
+        """All statements in one transaction, except where the capability table says there is none; not
+        `atomic`: no begin/commit sent as SQL, each statement committed (by autocommit, or by `commit()`)."""
         handle = self._connect()
         cursor = handle.cursor()
         mode = self.capabilities.transactions
+        if mode == "statements" and not atomic:
+            mode = "none"
         try:
             if mode == "statements":
                 cursor.execute("begin transaction")
@@ -62,7 +65,7 @@ class DbapiDriver:
                 cursor.execute("rollback") if mode == "statements" else handle.rollback()
             raise
         finally:
-            self._end(handle, cursor, commit=False)
+            self._end(handle, cursor, commit=not atomic)
 
     def stream(self, sql: str, size: int) -> Generator[Rows, None, None]:
         streaming = self.capabilities.streaming

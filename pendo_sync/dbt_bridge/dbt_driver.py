@@ -43,10 +43,11 @@ class DbtDriver:
             table = self._execute(sql, params, fetch=True)
         return [str(name) for name in table.column_names], [tuple(row) for row in table.rows]
 
-    def run(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> None:
+    def run(self, statements: Sequence[tuple[str, Sequence[Any]]], *, atomic: bool = True) -> None:
         """All statements in one transaction where the adapter has transactions; with "none" each one
-        commits alone, and a failure leaves those before it in place."""
-        with self._transaction(reads=False):
+        commits alone, and a failure leaves those before it in place. Not `atomic`: no begin/commit sent
+        as SQL (as for a read)."""
+        with self._transaction(reads=not atomic):
             for sql, params in statements:
                 self._execute(sql, params, fetch=False)
 

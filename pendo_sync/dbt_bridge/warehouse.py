@@ -201,6 +201,20 @@ class Warehouse:
         except Exception as exc:
             raise WarehouseError(f"The warehouse refused a statement: {dbt_reason(exc)}") from None
 
+    def define(self, statements: Sequence[str]) -> None:
+        """Schema changes (create, alter, drop), each statement committed alone, never inside a batch's
+        transaction: Snowflake commits the open transaction at any DDL statement (fakesnow's server even
+        fails such a statement), and each one here is idempotent (`if not exists`, `if exists`), so a run
+        killed between two leaves nothing the next run does not finish."""
+        for sql in statements:
+            self._count(1)
+            try:
+                self._driver.run([(sql, ())], atomic=False)
+            except PendoSyncError:
+                raise
+            except Exception as exc:
+                raise WarehouseError(f"The warehouse refused a statement: {dbt_reason(exc)}\n{sql}") from None
+
     def stream(self, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
         """Yield lists of rows, `size` at a time, never holding the whole result: from a streaming
         cursor where the driver has one, else in keyset pages (paging.py)."""

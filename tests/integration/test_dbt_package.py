@@ -21,6 +21,12 @@ CASES = {
     ],
     "null_visitor_id": ["id_column 'user_id' has 1 NULL value(s) in 3 row(s)"],
     "dup_visitor_id": ["id_column 'user_id' has duplicated values", "e.g. 'u002' appears 2 times"],
+    # Names resolved ignoring case (as pendo-dbt does), the key check run on the stored "USER_ID".
+    "dup_case_folded_id": [
+        "failed 1 check(s)",
+        "id_column 'user_id' has duplicated values",
+        "e.g. 'u002' appears 2 times",
+    ],
     "dup_account_id": ["id_column 'account_id' has duplicated values", "e.g. 'acme' appears 3 times"],
     "null_event_id": ["event_id_column 'event_id' has 1 NULL value(s) in 2 row(s)"],
     "dup_event_id": ["event_id_column 'event_id' has duplicated values", "e.g. 'e2' appears 2 times"],
