@@ -119,6 +119,7 @@ class StateStore:
         self._lease: Lease | None = None
         self._seq: int | None = None
         self._seq_lock = threading.Lock()
+        self._runs: dict[str, tuple[str, datetime]] = {}  # run_id: (command, started_at) of runs begun here
 
     def table(self, name: str) -> str:
         return self.warehouse.project_relation(self.schema_name, name)
@@ -223,25 +224,35 @@ class StateStore:
 
     def start_run(self, run_id: str, command: str) -> None:
         p = sql.PARAM
+        started = self.clock()
+        self._runs[run_id] = (command, started)
         self.warehouse.execute(
             [
                 (
                     f"insert into {self.table(sql.RUNS)} (run_id, command, started_at, status) values ({p}, {p}, {p}, {p})",
-                    [run_id, command, self.clock(), "running"],
+                    [run_id, command, started, "running"],
                 )
             ]
         )
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
+        """Where the warehouse can UPDATE, the run's row gets its end; elsewhere (Spark) the end is a
+        second row of the run, complete in itself: readers take the run's row that has a summary."""
         p = sql.PARAM
-        self.warehouse.execute(
-            [
-                (
-                    f"update {self.table(sql.RUNS)} set finished_at = {p}, status = {p}, summary = {p} where run_id = {p}",
-                    [self.clock(), status, json.dumps(summary, sort_keys=True), run_id],
-                )
-            ]
-        )
+        ended = [self.clock(), status, json.dumps(summary, sort_keys=True)]
+        if self.capabilities.delete:
+            statement = (
+                f"update {self.table(sql.RUNS)} set finished_at = {p}, status = {p}, summary = {p} where run_id = {p}",
+                [*ended, run_id],
+            )
+        else:
+            command, started = self._runs[run_id]
+            statement = (
+                f"insert into {self.table(sql.RUNS)} (run_id, command, started_at, finished_at, status, summary) "
+                f"values ({p}, {p}, {p}, {p}, {p}, {p})",
+                [run_id, command, started, *ended],
+            )
+        self.warehouse.execute([statement])
 
     def is_known(self, model_id: str) -> bool:
         """Has any run started syncing this model? (Decides what `backfill` means for an event model.)"""
