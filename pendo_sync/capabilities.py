@@ -30,7 +30,8 @@ class Capabilities:
     transactions: Transactions
     text_type: str  # a text column that holds a run summary or a long reason
     fold: Literal["lower", "upper", "none"]  # how an unquoted identifier is stored
-    delete: bool  # DELETE works on the tables the state lives in
+    # DELETE and UPDATE work on the tables the state lives in (else every state write appends a row).
+    delete: bool
     # "server_cursor": a named DB-API cursor streams (psycopg2); "cursor": fetchmany streams; "declare": a
     # cursor declared in SQL and read with FETCH FORWARD inside a transaction (the driver itself buffers
     # results); "session": a local SparkSession reads partition by partition (else keyset pages);

@@ -19,7 +19,7 @@ from typing import Any
 from pendo_sync import state_sql as sql
 from pendo_sync.capabilities import Capabilities
 from pendo_sync.dbt_bridge.warehouse import Warehouse
-from pendo_sync.errors import LockError
+from pendo_sync.errors import ConfigError, LockError
 from pendo_sync.lease import LEASE_SECONDS, Lease
 from pendo_sync.manifest import Manifest
 from pendo_sync.row_outcome import RowOutcome
@@ -104,21 +104,23 @@ class StateStore:
         schema: str,
         capabilities: Capabilities | None = None,
         *,
-        lease_seconds: float = LEASE_SECONDS,
+        lease_seconds: float | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         """`capabilities` default to the adapter's (tests force a lease where the engine has a lock of its
-        own); `clock` (naive UTC, the runner's: the one clock every timestamp in state comes from)."""
+        own); `lease_seconds` to the var `pendo_sync_lease_seconds`, else LEASE_SECONDS; `clock` (naive UTC,
+        the runner's: the one clock every timestamp in state comes from)."""
         self.warehouse = warehouse
         self.capabilities = capabilities or warehouse.capabilities
         self.dialect = sql.dialect_for(warehouse.capabilities, warehouse.quote, warehouse.name_as_built)
         self.schema_name = schema
         self.schema = warehouse.project_relation(schema)  # as dbt builds it: ref('pendo_sync_state') reads it
         self.clock = clock or _now
-        self.lease_seconds = lease_seconds
+        self.lease_seconds = lease_seconds or _lease_seconds(warehouse.vars)
         self._lease: Lease | None = None
         self._seq: int | None = None
         self._seq_lock = threading.Lock()
+        self._runs: dict[str, tuple[str, datetime]] = {}  # run_id: (command, started_at) of runs begun here
 
     def table(self, name: str) -> str:
         return self.warehouse.project_relation(self.schema_name, name)
@@ -223,25 +225,35 @@ class StateStore:
 
     def start_run(self, run_id: str, command: str) -> None:
         p = sql.PARAM
+        started = self.clock()
+        self._runs[run_id] = (command, started)
         self.warehouse.execute(
             [
                 (
                     f"insert into {self.table(sql.RUNS)} (run_id, command, started_at, status) values ({p}, {p}, {p}, {p})",
-                    [run_id, command, self.clock(), "running"],
+                    [run_id, command, started, "running"],
                 )
             ]
         )
 
     def finish_run(self, run_id: str, status: str, summary: dict[str, Any]) -> None:
+        """Where the warehouse can UPDATE, the run's row gets its end; elsewhere (Spark) the end is a
+        second row of the run, complete in itself: readers take the run's row that has a summary."""
         p = sql.PARAM
-        self.warehouse.execute(
-            [
-                (
-                    f"update {self.table(sql.RUNS)} set finished_at = {p}, status = {p}, summary = {p} where run_id = {p}",
-                    [self.clock(), status, json.dumps(summary, sort_keys=True), run_id],
-                )
-            ]
-        )
+        ended = [self.clock(), status, json.dumps(summary, sort_keys=True)]
+        if self.capabilities.delete:
+            statement = (
+                f"update {self.table(sql.RUNS)} set finished_at = {p}, status = {p}, summary = {p} where run_id = {p}",
+                [*ended, run_id],
+            )
+        else:
+            command, started = self._runs[run_id]
+            statement = (
+                f"insert into {self.table(sql.RUNS)} (run_id, command, started_at, finished_at, status, summary) "
+                f"values ({p}, {p}, {p}, {p}, {p}, {p})",
+                [run_id, command, started, *ended],
+            )
+        self.warehouse.execute([statement])
 
     def is_known(self, model_id: str) -> bool:
         """Has any run started syncing this model? (Decides what `backfill` means for an event model.)"""
@@ -299,6 +311,24 @@ class StateStore:
         for each key, so it is sent again; no DELETE needed. Compaction (where DELETE works) drops them."""
         statement = sql.forget(self.schema, model_id, self.next_seq(), self.dialect, where)
         self.warehouse.execute([(statement, [self.clock()])])
+
+
+def _lease_seconds(dbt_vars: dict[str, Any]) -> float:
+    """How long a killed run's lease keeps the next run out: the var `pendo_sync_lease_seconds`, a number
+    of seconds of at least 10 (renewals come six times per lease, and a slow warehouse needs seconds)."""
+    value = dbt_vars.get("pendo_sync_lease_seconds", LEASE_SECONDS)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = 0.0
+    if not seconds >= 10:
+        raise ConfigError(
+            [
+                f"The var pendo_sync_lease_seconds is {value!r}: set it to a number of seconds, at least 10 "
+                f"(default {LEASE_SECONDS:.0f})."
+            ]
+        )
+    return seconds
 
 
 def _now() -> datetime:

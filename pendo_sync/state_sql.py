@@ -192,6 +192,15 @@ def max_seq(schema: str, d: Dialect) -> str:
     return f"select max(seq) from {schema}.{d.own(STATE)}"
 
 
+def finished_runs(schema: str, d: Dialect, limit: int) -> str:
+    """The latest runs that ended, newest first: each run's row with a summary (where the warehouse cannot
+    UPDATE, a run's end is a row of its own, after its start row; see StateStore.finish_run)."""
+    return (
+        f"select run_id, started_at, status, summary from {schema}.{d.own(RUNS)} "
+        f"where summary is not null order by started_at desc limit {int(limit)}"
+    )
+
+
 def _live_leases(schema: str, d: Dialect) -> str:
     """Each lease token's latest row (renewals and the release append rows), where it expires after the
     bound `now`: the leases in force."""

@@ -75,10 +75,7 @@ def model_statuses(
     store: StateStore, specs: Sequence[SyncSpec], relations: Mapping[str, str | None]
 ) -> list[ModelStatus]:
     """Each model's status; `relations` holds each model's relation, None when it cannot be read."""
-    runs = store.warehouse.query(
-        f"select run_id, started_at, status, summary from {store.table(sql.RUNS)} "
-        f"where summary is not null order by started_at desc limit {_RECENT_RUNS}"
-    )
+    runs = store.warehouse.query(sql.finished_runs(store.schema, store.dialect, _RECENT_RUNS))
     return [_model_status(store, spec, relations.get(spec.model.unique_id), runs) for spec in specs]
 
 

@@ -4,6 +4,8 @@ models interleaving their writes each get their own rows."""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,7 +16,7 @@ from pendo_sync import run_context
 from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
 from pendo_sync.run_context import StateWriter
 from pendo_sync.state import Gate, StateStore, StateWrite
-from pendo_sync.state_sql import STATE, TOMBSTONE, latest_state
+from pendo_sync.state_sql import RUNS, STATE, TOMBSTONE, finished_runs, latest_state
 from tests.integration.harness import Project, environ
 
 
@@ -115,6 +117,30 @@ def test_a_state_table_of_an_older_version_gets_its_seq_column(store: StateStore
     writer.submit(StateWrite("model.p.m", "run-1", {"agent": [("k2", "h2")]}, {"agent": {"k"}}, {}))
     writer.close()
     assert latest(migrated, "model.p.m") == {"k2": "h2"}  # the old row lost to the newer tombstone
+
+
+@pytest.mark.parametrize("updates", [True, False], ids=["update", "append"])
+def test_a_run_is_read_back_as_it_ended_whether_its_end_updates_or_appends(
+    store: StateStore, updates: bool
+) -> None:
+    """Where the warehouse cannot UPDATE (Spark), a run's end is a row of its own: readers (status) see
+    each ended run once, with its summary, and a run still going (or killed) not at all."""
+    forced = dataclasses.replace(store.capabilities, delete=updates)
+    runs = StateStore(store.warehouse, store.schema_name, forced)
+    runs.start_run("run-1", "sync")
+    runs.finish_run("run-1", "error", {"rows": 3})
+    runs.start_run("run-2", "verify")
+    runs.finish_run("run-2", "success", {"rows": 0})
+    runs.start_run("run-3", "sync")  # killed: never ends
+    ended = store.warehouse.query(finished_runs(store.schema, store.dialect, 10))
+    assert sorted((r[0], r[2], json.loads(r[3])) for r in ended) == [
+        ("run-1", "error", {"rows": 3}),
+        ("run-2", "success", {"rows": 0}),
+    ]
+    rows = store.warehouse.query(f"select run_id, command, started_at from {store.table(RUNS)}")
+    assert len(rows) == (3 if updates else 5)
+    assert {r[0]: r[1] for r in rows} == {"run-1": "sync", "run-2": "verify", "run-3": "sync"}
+    assert all(r[2] is not None for r in rows)
 
 
 def wait_for(condition: Callable[[], bool], seconds: float = 60.0) -> bool:
