@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,10 +20,12 @@ from typing import Any
 from pendo_sync import state_sql as sql
 from pendo_sync.capabilities import Capabilities
 from pendo_sync.dbt_bridge.warehouse import Warehouse
-from pendo_sync.errors import ConfigError, LockError
+from pendo_sync.errors import ConfigError, LockError, WarehouseError
 from pendo_sync.lease import LEASE_SECONDS, Lease
 from pendo_sync.manifest import Manifest
 from pendo_sync.row_outcome import RowOutcome
+
+log = logging.getLogger(__name__)
 
 STATE_NODE = "model.pendo_sync.pendo_sync_state"
 
@@ -206,9 +209,21 @@ class StateStore:
             self.warehouse.execute(statements)
 
     def compact(self, model_id: str) -> None:
-        """Where DELETE works, drop the model's superseded rows and tombstones; elsewhere history stays."""
-        if self.capabilities.delete:
-            self.warehouse.execute([(sql.compact(self.schema, model_id, self.dialect), ())])
+        """Where DELETE works, drop the model's superseded rows and tombstones; elsewhere history stays.
+
+        Only if there can be any (state_sql.compactable): on a first sync the compaction's join over
+        every row of the model would find none. It runs after the model's diff was read (on DuckDB, its
+        memory cap lifted by that query). A failure leaves state as correct as before (reads take the
+        latest row per key) and is only a warning: a later run compacts."""
+        if not self.capabilities.delete:
+            return
+        try:
+            if self.warehouse.query(sql.compactable(self.schema, model_id, self.dialect)):
+                self.warehouse.execute([(sql.compact(self.schema, model_id, self.dialect), ())])
+        except WarehouseError as exc:
+            log.warning(
+                "Could not compact the state of %s; a later run will (state stays correct): %s", model_id, exc
+            )
 
     def _outcome_statements(self, chunk: Chunk, now: datetime) -> list[sql.Statement]:
         """Every row that did not land, with its reason, so users can query what is pending."""

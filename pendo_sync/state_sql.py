@@ -29,6 +29,9 @@ PARAM = "?"  # the canonical parameter marker; sql_render.render gives the drive
 # A latest row holding TOMBSTONE means "state unknown: send again" (a changed row about to be sent, a row
 # forgotten by --full-refresh or --repair): appending it works where DELETE does not (Spark, Trino).
 TOMBSTONE = "pendo_sync:unknown"
+# A segment member's row holds PENDING + the segment id from just before its add is sent until Pendo
+# acknowledges it (segment_sql.py): the acknowledgement supersedes it without a tombstone.
+PENDING = "pending:"
 STATE_COLUMNS = ("model_id", "pendo_group", "record_key", "row_hash", "synced_at", "run_id", "seq")
 
 
@@ -185,6 +188,18 @@ def compact(schema: str, model_id: str, d: Dialect) -> str:
         f"or exists (select 1 from {table} n where n.model_id = {literal(model_id)} "
         f"and n.pendo_group = {d.own(STATE)}.pendo_group and n.record_key = {d.own(STATE)}.record_key "
         f"and coalesce(n.seq, -1) > coalesce({d.own(STATE)}.seq, -1)))"
+    )
+
+
+def compactable(schema: str, model_id: str, d: Dialect) -> str:
+    """One row if the model's state may hold superseded rows. A row is superseded only by a tombstone or
+    a later row written after one (a changed row, --full-refresh, --repair), or by a segment member's
+    acknowledgement after its pending row; compaction deletes each tombstone and pending row together with
+    what it supersedes. So without either there is nothing to compact (a first sync, a run that only added
+    rows), and this filtered scan spares the compaction's join over every row of the model."""
+    return (
+        f"select 1 from {schema}.{d.own(STATE)} where model_id = {literal(model_id)} "
+        f"and (row_hash = {literal(TOMBSTONE)} or row_hash like {literal(PENDING + '%')}) limit 1"
     )
 
 

@@ -97,6 +97,28 @@ def test_interleaved_models_and_a_gated_tombstone(store: StateStore) -> None:
     assert rows == [(0,)]  # compacted: DELETE works on both engines here
 
 
+def test_a_model_that_only_added_rows_is_not_compacted(store: StateStore) -> None:
+    """Without tombstones or pending rows nothing is superseded: finishing such a model costs one filtered
+    read, not the compaction's join over all its rows; after a tombstone it compacts."""
+    writer = StateWriter(store)
+    writer.submit(StateWrite("model.p.a", "run-1", {"agent": [(f"k{i}", "h") for i in range(100)]}, {}, {}))
+    writer.flush()
+    before = store.warehouse.statements
+    writer.finish("model.p.a")
+    assert store.warehouse.statements - before == 1  # the check alone
+    gate = Gate()
+    writer.submit(StateWrite("model.p.a", "run-2", {}, {"agent": {"k1"}}, {}, [gate]))
+    gate.wait()
+    writer.submit(StateWrite("model.p.a", "run-2", {"agent": [("k1", "h2")]}, {}, {}))
+    writer.flush()
+    before = store.warehouse.statements
+    writer.finish("model.p.a")
+    writer.close()
+    assert store.warehouse.statements - before == 2  # the check and the compaction
+    rows = store.warehouse.query(f"select count(*) from {store.table(STATE)} where model_id = 'model.p.a'")
+    assert rows == [(100,)] and latest(store, "model.p.a")["k1"] == "h2"
+
+
 def test_a_state_table_of_an_older_version_gets_its_seq_column(store: StateStore) -> None:
     old = f"pendo_sync_old_{uuid.uuid4().hex[:8]}"
     table = f"{store.warehouse.quote(old)}.{store.warehouse.quote(STATE)}"

@@ -86,6 +86,7 @@ def statements(adapter: str) -> dict[str, list[tuple[str, list[Any]]]]:
         "bulk_insert": sql.bulk_insert(state, columns, constants, [["u1", "it's"], ["h1", "h2"]], d),
         "state_history": [
             *plain(sql.add_seq(schema, d), sql.max_seq(schema, d), sql.compact(schema, MODEL_ID, d)),
+            *plain(sql.compactable(schema, MODEL_ID, d)),
             (sql.forget(schema, MODEL_ID, SEQ, d), [NOW]),
         ],
         "lease": [
