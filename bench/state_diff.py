@@ -3,7 +3,7 @@
     .venv/bin/python bench/state_diff.py [--visitors 1000000] [--repeats 5]
 
 State is append-only (docs/decisions/0022-append-only-state-in-chunks.md): every reader ranks a key's rows
-by `seq` (state_sql.latest_state). This times sync's very diff SQL (state_sql.metadata_diff) as it is, and
+by `seq` (state_sql.latest_state). This times sync's very diff SQL (diffs.metadata_diff) as it is, and
 the same SQL with each latest-state subquery swapped for the plain filtered table (how the diff read state
 when it held one row per key), in the same process, alternating, so the machine's load hits both alike.
 Also times the diff over a state holding two rows per key (what Spark, which cannot compact, keeps after
@@ -17,12 +17,13 @@ import time
 
 import duckdb
 
+from pendo_sync import diffs
 from pendo_sync import state_sql as sql
 
 MODEL = "model.bench.visitors"
 GROUPS = (
-    sql.GroupHash("agent", "fp-agent", ("email", "login_count")),
-    sql.GroupHash("custom", "fp-custom", ("plan_tier",)),
+    diffs.GroupHash("agent", "fp-agent", ("email", "login_count")),
+    diffs.GroupHash("custom", "fp-custom", ("plan_tier",)),
 )
 
 
@@ -51,7 +52,7 @@ def main() -> None:
         )
     db.execute("update m set email = email || '.changed' where hash(user_id) % 100 = 0")
     columns = ["email", "login_count", "plan_tier"]
-    latest = sql.metadata_diff("m", "st", MODEL, "user_id", columns, GROUPS, d)
+    latest = diffs.metadata_diff("m", "st", MODEL, "user_id", columns, GROUPS, d)
     plain = latest
     for g in GROUPS:
         table = (

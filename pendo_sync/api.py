@@ -31,6 +31,7 @@ from pendo_sync.report import ModelResult, RunReport, plural
 from pendo_sync.thresholds import RejectLimit, Verdict, judge
 
 if TYPE_CHECKING:
+    from pendo_sync.pendo.client import Threads
     from pendo_sync.plan_report import ModelPlan, PlanReport
     from pendo_sync.progress import Progress
     from pendo_sync.project import SyncOptions
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 Emit = Callable[[str], None]
 Record = Callable[[Sequence[str], Mapping[str, Any]], None]
-Threads = int | str | None
 _log = logging.getLogger("pendo_sync")
 
 
@@ -128,7 +128,7 @@ class PendoSync:
         emit: Emit | None = None,
         record: Record | None = None,
     ) -> None:
-        from pendo_sync.dbt_bridge.warehouse import DbtTarget
+        from pendo_sync.dbt_bridge.target import DbtTarget
 
         self.target = DbtTarget(
             project_dir=Path(project_dir),
@@ -166,7 +166,7 @@ class PendoSync:
         Alerts go to `notify_urls` (else PENDO_SYNC_NOTIFY) when the run fails, or after every run with
         `notify_on="always"`; under GitHub Actions the run is added to the job summary (github.py).
         """
-        from pendo_sync.pendo.client import ClientOptions
+        from pendo_sync.pendo.client import ClientOptions, parse_threads
         from pendo_sync.sync import run_sync
 
         limit = _limit(fail_on_rejected)
@@ -317,19 +317,6 @@ def _limit(value: str | int | RejectLimit) -> RejectLimit:
         return RejectLimit.parse(str(value))
     except ValueError as exc:
         raise ConfigError([f"fail_on_rejected: {exc}"]) from None
-
-
-def parse_threads(value: Threads) -> int | None:
-    """'auto' (or None): as many in flight as Pendo's answer time needs; else 1 to 64."""
-    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
-        return None
-    try:
-        count = int(value)
-    except ValueError:
-        count = 0
-    if not 1 <= count <= 64:
-        raise ConfigError([f"threads {value!r} is not 'auto' or a whole number from 1 to 64"])
-    return count
 
 
 def _within(**values: tuple[float, float, float]) -> None:

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from pendo_sync.coercion import epoch_ms
-
 
 @dataclass(frozen=True)
 class BackfillWindow:
@@ -25,10 +23,6 @@ class BackfillWindow:
         if self.since is not None:
             return self.since
         return first_sync - timedelta(days=self.days or 0)
-
-    def cutoff_ms(self, first_sync: datetime) -> int:
-        """Events whose timestamp is below this many epoch milliseconds are not sent."""
-        return epoch_ms(self.start(first_sync))
 
     def describe(self, first_sync: datetime) -> str:
         """`events from before 2026-11-22 00:00:00 UTC (backfill: {days: 30})`."""

@@ -15,12 +15,14 @@ edit may change no row, and the table is the one its build made.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.manifest import ModelNode
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from pathlib import Path
+
+    from pendo_sync.manifest import ModelNode
 
 RUN_RESULTS = "run_results.json"
 _NOT_BUILT = ("error", "skipped")

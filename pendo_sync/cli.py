@@ -17,7 +17,6 @@ import functools
 import gc
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +26,16 @@ from pendo_sync.api import PendoSync
 from pendo_sync.cli_options import SelectorOption, reject_limit, thread_count
 from pendo_sync.config import BATCH_BYTES, BATCH_SIZE
 from pendo_sync.dbt_bridge.selection import Selection
-from pendo_sync.dbt_bridge.warehouse import DbtTarget
+from pendo_sync.dbt_bridge.target import DbtTarget
 from pendo_sync.errors import PendoSyncError
 from pendo_sync.logs import FORMATS, Console
 from pendo_sync.report import plural
-from pendo_sync.thresholds import RejectLimit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
     from pendo_sync.project import SyncOptions
+    from pendo_sync.thresholds import RejectLimit
 
 _DBT_FLAGS = ("project_dir", "profiles_dir", "target", "profile", "vars", "target_path", "select", "exclude")
 

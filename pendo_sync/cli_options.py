@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from pendo_sync.api import parse_threads
 from pendo_sync.errors import ConfigError
+from pendo_sync.pendo.client import parse_threads
 from pendo_sync.thresholds import RejectLimit
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import ROUND_FLOOR, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ANY = ""  # Pendo's schema type for an untyped field; also ours for a type we do not know
 STRING_MAX = 1500  # Pendo: "keep string values under 1,500 characters"

@@ -9,11 +9,14 @@ before resolves differently (nor hashes differently). Pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from pendo_sync.config import EventSpec, MetadataSpec, SyncSpec, column_keys
 from pendo_sync.errors import Problem
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 
 def resolve_columns(spec: SyncSpec, actual: Sequence[str]) -> tuple[SyncSpec, list[Problem]]:

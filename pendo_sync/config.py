@@ -11,11 +11,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from pendo_sync.backfill import BackfillWindow, parse_since
 from pendo_sync.errors import ConfigError, Problem
-from pendo_sync.manifest import ModelNode
+
+if TYPE_CHECKING:
+    from pendo_sync.manifest import ModelNode
 
 GROUPS = ("agent", "custom")
 # Bulk metadata batches where neither a model's meta.pendo nor a flag sets them: records, body bytes.

@@ -27,8 +27,11 @@ Messages never contain a secret: they are built from names and counts, never fro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class PendoSyncError(Exception):

@@ -7,18 +7,22 @@ under a second of events (docs/guarantees.md).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.config import EventSpec
+from pendo_sync.coercion import epoch_ms
 from pendo_sync.diffs import event_diff_sql
 from pendo_sync.key_profile import profile_keys, refuse
 from pendo_sync.pendo.client import TRACK_ENDPOINT
 from pendo_sync.prepare import EVENT_GROUP, Payload, oversized_note, prepare_events, window_note
-from pendo_sync.report import ModelResult
 from pendo_sync.row_outcome import REJECTED, RowOutcome
-from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pendo_sync.config import EventSpec
+    from pendo_sync.report import ModelResult
+    from pendo_sync.run_context import RunContext
 
 GROUP = EVENT_GROUP
 # Events read from the diff at a time (one batch).
@@ -51,7 +55,7 @@ def sync_event_model(
     window, before = spec.backfill_window, None
     if window is not None:
         first_sync = store.first_synced(model_id)
-        before = window.cutoff_ms(first_sync)
+        before = epoch_ms(window.start(first_sync))  # older events are not sent
     diff = event_diff_sql(spec, relation, store.schema, store.dialect, column_types)
     oversized = [0]
     size = min(ctx.batch_size, COMMIT_EVERY)

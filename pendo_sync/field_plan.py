@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from pendo_sync.config import FieldMapping, MetadataSpec
 from pendo_sync.errors import Problem
 from pendo_sync.pendo.schema import KindSchema, PendoField
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
+    from pendo_sync.config import FieldMapping, MetadataSpec
 
 CUSTOM_FIX = "create it in Pendo under Settings > Data Mappings, then rerun"
 
@@ -42,26 +46,6 @@ def create_type(warehouse_type: str) -> str:
     arrays included: Pendo's API cannot create list fields, so arrays go as JSON text."""
     base = re.sub(r"\(.*?\)", "", warehouse_type).strip().lower()
     return _CREATE_TYPE_OF.get(base, "string")
-
-
-_TEMPORAL = {
-    "date": ("date", "1082"),
-    "timestamp": (
-        *("timestamp", "datetime", "timestamp_ntz", "timestampntz", "timestamp without time zone"),
-        *("timestamp_s", "timestamp_ms", "timestamp_ns", "1114"),
-    ),
-    "timestamptz": (
-        *("timestamptz", "timestamp with time zone", "timestamp_tz", "timestamp_ltz", "timestampltz"),
-        "1184",
-    ),
-}
-_TEMPORAL_OF = {name: kind for kind, names in _TEMPORAL.items() for name in names}
-
-
-def temporal_kind(warehouse_type: str) -> str | None:
-    """'date', 'timestamp' or 'timestamptz' for a column of that type, else None: the columns whose
-    text a warehouse may render by session settings (state_sql.Dialect.value_text)."""
-    return _TEMPORAL_OF.get(re.sub(r"\(.*?\)", "", warehouse_type).strip().lower())
 
 
 # DECIMAL(p,s) as DuckDB names a column's type. Only the DuckDB dialect casts (state_sql.Dialect.double_type):

@@ -7,11 +7,13 @@ commands are printed bare to stdout, as GitHub reads them only at the start of a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from pendo_sync.outcome import RunOutcome
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from pendo_sync.outcome import RunOutcome
 
 ENV = "GITHUB_STEP_SUMMARY"
 COLUMNS = (

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pendo_sync.coercion import MS_MAX, MS_MIN, STRING_MAX
+from pendo_sync.sql_render import literal
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 EVENT_VALUE = "event"  # the target of a Track event's property or context value: coercion.json_value
 
@@ -107,6 +111,26 @@ _KINDS = {
 }
 
 
+_TEMPORAL = {
+    "date": ("date", "1082"),
+    "timestamp": (
+        *("timestamp", "datetime", "timestamp_ntz", "timestampntz", "timestamp without time zone"),
+        *("timestamp_s", "timestamp_ms", "timestamp_ns", "1114"),
+    ),
+    "timestamptz": (
+        *("timestamptz", "timestamp with time zone", "timestamp_tz", "timestamp_ltz", "timestampltz"),
+        "1184",
+    ),
+}
+_TEMPORAL_OF = {name: kind for kind, names in _TEMPORAL.items() for name in names}
+
+
+def temporal_kind(warehouse_type: str) -> str | None:
+    """'date', 'timestamp' or 'timestamptz' for a column of that type, else None: the columns whose
+    text a warehouse may render by session settings (state_sql.Dialect.value_text)."""
+    return _TEMPORAL_OF.get(re.sub(r"\(.*?\)", "", warehouse_type).strip().lower())
+
+
 def rendering(column_type: str, target: str) -> Rendering | None:
     """How DuckDB renders a value of `column_type` (as its cursor names it: 'VARCHAR', 'DECIMAL(12,2)')
     for `target`: a Pendo field type (coercion.coercer's), "" for an untyped field, or EVENT_VALUE."""
@@ -178,11 +202,6 @@ def metadata_entry_sql(kind_id: str, key: str, members: Sequence[Member], nulls:
     head, middle = literal("{" + json.dumps(kind_id) + ":"), literal(',"values":')
     entry = f"{head} || to_json({key}) || {middle} || {values} || '}}'"
     return f"case when {' and '.join(conditions)} then {entry} end" if conditions else entry
-
-
-def literal(text: str) -> str:
-    """A SQL string literal (quotes doubled); state_sql uses this one too."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,13 @@ since Pendo would keep whichever duplicate arrived last and the run could not sa
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pendo_sync import state_sql as sql
-from pendo_sync.dbt_bridge.warehouse import Warehouse
-from pendo_sync.report import ModelResult
+
+if TYPE_CHECKING:
+    from pendo_sync.dbt_bridge.warehouse import Warehouse
+    from pendo_sync.report import ModelResult
 
 
 def profile_keys(

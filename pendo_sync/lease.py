@@ -14,13 +14,16 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync import state_sql as sql
-from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import LockError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from pendo_sync.dbt_bridge.warehouse import Warehouse
 
 # A crashed run blocks the next for at most this long; a live run renews six times per period, so a
 # renewal that is slow or fails once (a warehouse hiccup) does not lose the lease.

@@ -7,19 +7,21 @@ coerced to the types of Pendo's fields, read from its schema once per run (see s
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.config import MetadataSpec
 from pendo_sync.diffs import metadata_diff_sql
-from pendo_sync.field_plan import FieldCheck
 from pendo_sync.key_profile import profile_keys, refuse
-from pendo_sync.payloads import Body
 from pendo_sync.pendo.client import metadata_endpoint
 from pendo_sync.prepare import FieldTypes, nulls_note, prepare_metadata
-from pendo_sync.report import ModelResult
 from pendo_sync.row_outcome import REJECTED
-from pendo_sync.run_context import RunContext
 from pendo_sync.sender import UNSENT, Batch, BatchSender, Request
+
+if TYPE_CHECKING:
+    from pendo_sync.config import MetadataSpec
+    from pendo_sync.field_plan import FieldCheck
+    from pendo_sync.payloads import Body
+    from pendo_sync.report import ModelResult
+    from pendo_sync.run_context import RunContext
 
 
 def sync_metadata_model(check: FieldCheck, ctx: RunContext, relation: str, result: ModelResult) -> None:

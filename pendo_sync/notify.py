@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pendo_sync.errors import ConfigError
-from pendo_sync.outcome import RunOutcome
 from pendo_sync.report import COUNTS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from pendo_sync.outcome import RunOutcome
 
 WHEN = ("failure", "always")
 ENV = "PENDO_SYNC_NOTIFY"

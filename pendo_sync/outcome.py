@@ -8,9 +8,12 @@ exit code, and the report as far as it got: the models it reached, when it got t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pendo_sync.report import COUNTS, ModelResult, RunReport
-from pendo_sync.thresholds import Verdict
+
+if TYPE_CHECKING:
+    from pendo_sync.thresholds import Verdict
 
 STATES = {0: "passed", 2: "configuration error", 3: "locked", 130: "interrupted"}
 

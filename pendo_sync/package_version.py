@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import re
 
-from pendo_sync.version import __version__
-
 PACKAGE = "pendo_sync"  # the dbt package's name in dbt_project.yml
 VERSION_MACRO = f"macro.{PACKAGE}.version"
 _BODY = re.compile(r"\{%-?\s*macro\s+version\s*\(\s*\)\s*-?%\}\s*([^{}\s]+)\s*\{%-?\s*endmacro")
@@ -22,7 +20,7 @@ def macro_version(macro_sql: str) -> str:
     return found.group(1).strip("'\"") if found else ""
 
 
-def version_warning(package_version: str | None, cli_version: str = __version__) -> str | None:
+def version_warning(package_version: str | None, cli_version: str) -> str | None:
     """A warning naming both versions and the fix, or None when they agree or the package is not installed
     (`package_version` None). "" is a package older than the `version()` macro."""
     if package_version is None or package_version == cli_version:

@@ -7,13 +7,14 @@ UTC), decimals as numbers, everything else as-is or text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 from pendo_sync.coercion import coercer, json_value, to_time
+from pendo_sync.kinds import ID_FIELD
 
-# A parent account names its id as an account does: Pendo documents no parentAccount body (pendo-api.md 10).
-ID_FIELD = {"visitor": "visitorId", "account": "accountId", "parentAccount": "accountId"}
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
 Body = Union[dict[str, Any], str]  # a request body built here, or its JSON text as the warehouse rendered it
 
 

@@ -4,15 +4,19 @@ every problem found before the first row is sent (field_plan.py decides; this mo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from pendo_sync.config import MetadataSpec, ParsedConfig
 from pendo_sync.errors import ConfigError, PendoAuthError, PendoError, Problem
 from pendo_sync.field_plan import FieldPlan, plan_fields
 from pendo_sync.pendo.client import PendoClient
-from pendo_sync.pendo.schema import KindSchema
-from pendo_sync.project import SyncOptions
 from pendo_sync.settings import settings_from_env
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from pendo_sync.pendo.schema import KindSchema
+    from pendo_sync.project import SyncOptions
 
 
 def check_pendo_schema(options: SyncOptions, parsed: ParsedConfig) -> list[str]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pendo_sync import segment_sql
 from pendo_sync import state_sql as sql
-from pendo_sync.coercion import ANY
+from pendo_sync.coercion import ANY, epoch_ms
 from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, key_column
 from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
 from pendo_sync.dbt_bridge.warehouse import Warehouse
@@ -181,7 +181,7 @@ class _Planner:
         window, before = spec.backfill_window, None
         if window is not None:  # a first sync would start now
             first_sync = self.store.first_synced(spec.model.unique_id) if known else self.store.clock()
-            before = window.cutoff_ms(first_sync)
+            before = epoch_ms(window.start(first_sync))  # older events are not sent
         for rows in self.store.warehouse.stream(diff, size=self.options.batch_size):
             plan.add(prepare_events(spec, rows, before), self.samples)
         if plan.oversized:

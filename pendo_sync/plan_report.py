@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.payloads import Body
 from pendo_sync.prepare import Prepared, nulls_note
 from pendo_sync.report import RowProblem, write_json
 from pendo_sync.row_outcome import REJECTED
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pendo_sync.payloads import Body
 
 _SHOWN = 10
 _SAMPLE_CHARS = 300

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pendo_sync.coercion import to_time
-from pendo_sync.config import EventSpec, MetadataSpec
 from pendo_sync.payloads import (
     PROPERTIES_DISPLAY_LIMIT,
     Body,
@@ -24,6 +23,9 @@ from pendo_sync.payloads import (
     record_id,
     track_event,
 )
+
+if TYPE_CHECKING:
+    from pendo_sync.config import EventSpec, MetadataSpec
 
 EVENT_GROUP = "event"
 FieldTypes = Mapping[tuple[str, str], str]  # (group, Pendo field) -> Pendo type

@@ -14,9 +14,11 @@ import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 REDRAW_EVERY = 0.25  # seconds
 RATE_WINDOW = 15.0  # seconds

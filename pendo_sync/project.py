@@ -5,8 +5,8 @@ dbt build of it failed. Shared by sync, plan, status, verify and validate, so th
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from pendo_sync.builds import RUN_RESULTS, edited_since_build, failed_builds, read_run_results
 from pendo_sync.column_case import resolve_columns
@@ -21,11 +21,17 @@ from pendo_sync.config import (
 )
 from pendo_sync.dbt_bridge.parsing import parse_project
 from pendo_sync.dbt_bridge.selection import Selection, select_models
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
 from pendo_sync.errors import Problem
-from pendo_sync.manifest import Manifest, ModelNode
 from pendo_sync.package_version import version_warning
 from pendo_sync.pendo.client import ClientOptions
+from pendo_sync.version import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from pendo_sync.dbt_bridge.target import DbtTarget
+    from pendo_sync.dbt_bridge.warehouse import Warehouse
+    from pendo_sync.manifest import Manifest, ModelNode
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ def load_config(options: SyncOptions) -> tuple[Manifest, ParsedConfig]:
     project = parse_project(options.target, options.target_path)
     tagged = select_models(project, options.selection, options.target, options.target_path)
     parsed = parse_models(tagged)
-    mismatch = version_warning(project.manifest.package_version)
+    mismatch = version_warning(project.manifest.package_version, __version__)
     warnings = (*near_misses(project.manifest.models), *parsed.warnings, *([mismatch] if mismatch else []))
     return project.manifest, ParsedConfig(parsed.specs, warnings, parsed.problems)
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync.row_outcome import FAILED, MISSING, REJECTED, UPDATED
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Worst first: the outcome a row gets when its groups disagree.
 SEVERITY = (FAILED, REJECTED, MISSING, UPDATED)

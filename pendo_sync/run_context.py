@@ -5,13 +5,18 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from concurrent.futures import Executor, Future
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from pendo_sync.dbt_bridge.warehouse import Warehouse
-from pendo_sync.pendo.client import PendoClient
-from pendo_sync.progress import Progress
-from pendo_sync.state import Chunk, Gate, StateStore, StateWrite
+from pendo_sync.state_writes import Chunk, Gate, StateWrite
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
+
+    from pendo_sync.dbt_bridge.warehouse import Warehouse
+    from pendo_sync.pendo.client import PendoClient
+    from pendo_sync.progress import Progress
+    from pendo_sync.state import StateStore
 
 BACKLOG = 8  # state writes that may wait for the writer
 # State is appended in chunks: a chunk is written when it holds CHUNK_ROWS rows or is CHUNK_SECONDS old,

@@ -9,7 +9,10 @@ shown in manifest order whatever order the models finish in, so a run's output r
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 class Scheduler:

@@ -8,8 +8,9 @@ add may have reached Pendo (killed, answer lost) is still removed when it leaves
 
 from __future__ import annotations
 
-from pendo_sync.json_sql import literal
-from pendo_sync.state_sql import KEY, PENDING, Dialect, latest_state
+from pendo_sync.sql_render import literal
+from pendo_sync.state_sql import KEY, Dialect, latest_state
+from pendo_sync.state_writes import PENDING
 
 GROUP = "segment"
 

@@ -11,18 +11,21 @@ an acknowledged remove deletes them: a kill at any point leaves state that the n
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync import segment_sql
-from pendo_sync.config import SegmentSpec
 from pendo_sync.errors import ConfigError, Problem, UnknownSegmentError
 from pendo_sync.key_profile import profile_keys, refuse
 from pendo_sync.pendo.segments import ADD, MAX_VISITORS, REMOVE
 from pendo_sync.report import ModelResult, RowProblem, plural
 from pendo_sync.row_outcome import FAILED, REJECTED, RowOutcome
-from pendo_sync.run_context import RunContext
-from pendo_sync.state import Gate, StateWrite
+from pendo_sync.state_writes import PENDING, Gate, StateWrite
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pendo_sync.config import SegmentSpec
+    from pendo_sync.run_context import RunContext
 
 GROUP = segment_sql.GROUP
 
@@ -93,7 +96,7 @@ def _send(
     model_id, run_id = spec.model.unique_id, ctx.run_id
     if adds:  # pending first: an add that reaches Pendo unacknowledged is still removed later
         gate = Gate()
-        pending: list[tuple[str, str | None]] = [(key, segment_sql.PENDING + spec.segment_id) for key in adds]
+        pending: list[tuple[str, str | None]] = [(key, PENDING + spec.segment_id) for key in adds]
         ctx.writer.submit(StateWrite(model_id, run_id, {GROUP: pending}, {GROUP: set(adds)}, {}, [gate]))
         gate.wait()
     result.changed += len(rows)

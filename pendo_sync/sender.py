@@ -12,15 +12,18 @@ would match while Pendo holds the value sent): that is what makes a kill safe.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync.report import SEVERITY, ModelResult, RowProblem
 from pendo_sync.row_outcome import FAILED, REJECTED, UPDATED, RowOutcome
-from pendo_sync.run_context import RunContext
-from pendo_sync.state import Gate, StateWrite
+from pendo_sync.state_writes import Gate, StateWrite
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+
+    from pendo_sync.run_context import RunContext
 
 UNSENT = "unsent"
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pendo_sync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 # Pendo's documented hosts per region: (v1 REST API, Track events). See shared pendo-api.md section 1.
 REGIONS: dict[str, tuple[str, str]] = {

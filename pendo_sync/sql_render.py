@@ -14,21 +14,29 @@ import decimal
 import functools
 import math
 import re
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.generator import Generator
 
-from pendo_sync.capabilities import Capabilities
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlglot.generator import Generator
+
+    from pendo_sync.capabilities import Capabilities
 
 CANONICAL = "duckdb"  # the dialect sqlglot reads canonical SQL as
 PARAM = "?"  # the canonical parameter marker
 _SENTINEL = "pendo_sync__param__"  # stands for a marker in sqlglot's output until it is replaced
 # PostgreSQL's lexical units that may hold a `?` or a `%` that is not ours: string literals, quoted names.
 _PG_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\?|%")
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (quotes doubled): the one way every module writes a string into SQL."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def render(sql: str, params: Sequence[Any], capabilities: Capabilities) -> tuple[str, list[Any]]:
@@ -44,7 +52,7 @@ def render(sql: str, params: Sequence[Any], capabilities: Capabilities) -> tuple
     marker = capabilities.placeholder
     if marker is None:
         dialect = capabilities.sqlglot_dialect
-        values = [literal(value, dialect) for value in params]
+        values = [value_literal(value, dialect) for value in params]
         return pieces[0] + "".join(v + piece for v, piece in zip(values, pieces[1:])), []
     if marker == "%s" and params:  # pyformat: a `%` of the statement itself is doubled
         pieces = tuple(piece.replace("%", "%%") for piece in pieces)
@@ -72,7 +80,7 @@ def _transpiled(sql: str, dialect: str) -> tuple[str, ...]:
     return tuple(tree.sql(dialect=dialect).split(sentinel))
 
 
-def literal(value: Any, dialect: str) -> str:
+def value_literal(value: Any, dialect: str) -> str:
     """`value` as a SQL literal of `dialect`, for drivers that bind nothing: strings escaped as the
     dialect reads them (sqlglot's generator), datetimes as typed timestamp literals, numbers exact."""
     if value is None:

@@ -12,82 +12,24 @@ import hashlib
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync import state_sql as sql
-from pendo_sync.capabilities import Capabilities
-from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import ConfigError, LockError, WarehouseError
 from pendo_sync.lease import LEASE_SECONDS, Lease
-from pendo_sync.manifest import Manifest
-from pendo_sync.row_outcome import RowOutcome
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
+    from pendo_sync.capabilities import Capabilities
+    from pendo_sync.dbt_bridge.warehouse import Warehouse
+    from pendo_sync.manifest import Manifest
+    from pendo_sync.state_writes import Chunk
 
 log = logging.getLogger(__name__)
 
 STATE_NODE = "model.pendo_sync.pendo_sync_state"
-
-
-class Gate:
-    """What a request waits on until a state write it depends on is committed; raises if it failed."""
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-        self._error: BaseException | None = None
-
-    def open(self, error: BaseException | None = None) -> None:
-        self._error = error
-        self._done.set()
-
-    def wait(self) -> None:
-        self._done.wait()
-        if self._error is not None:
-            raise self._error
-
-
-@dataclass
-class StateWrite:
-    """What one or more answered batches of a model leave in state."""
-
-    model_id: str
-    run_id: str
-    acknowledged: dict[str, list[tuple[str, str | None]]]  # by group: (key, hash) Pendo acknowledged
-    replaced: dict[str, set[str]]  # by group: keys that had state (a tombstone supersedes their old row)
-    problems: dict[str, list[RowOutcome]]  # by group: rows that did not land
-    gates: list[Gate] = field(default_factory=list)  # opened once this write is committed
-    # Acknowledgements whose resending would duplicate (Track events: no idempotency key): the writer
-    # commits them within EVENT_SECONDS instead of waiting for a big chunk (run_context.py).
-    urgent: bool = False
-
-
-@dataclass
-class Chunk:
-    """What the writer has gathered of one model and not yet written: each (group, key)'s latest entry
-    (a hash, or TOMBSTONE) and the rows that did not land. One key appears once, so one `seq` orders it."""
-
-    model_id: str
-    run_id: str
-    entries: dict[str, dict[str, str | None]] = field(default_factory=dict)
-    problems: dict[str, list[RowOutcome]] = field(default_factory=dict)
-    size: int = 0  # entries and problems held
-
-    def add(self, write: StateWrite) -> None:
-        """Take in a later write: a key it replaces gets a tombstone unless it also acknowledges it."""
-        for group, keys in write.replaced.items():
-            self._put(group, ((key, sql.TOMBSTONE) for key in keys))
-        for group, rows in write.acknowledged.items():
-            self._put(group, rows)
-        for group, problems in write.problems.items():
-            self.problems.setdefault(group, []).extend(problems)
-            self.size += len(problems)
-
-    def _put(self, group: str, rows: Iterable[tuple[str, str | None]]) -> None:
-        entries = self.entries.setdefault(group, {})
-        before = len(entries)
-        entries.update(rows)
-        self.size += len(entries) - before
 
 
 def state_schema(manifest: Manifest, warehouse: Warehouse) -> str:

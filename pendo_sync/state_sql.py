@@ -9,12 +9,16 @@ its changed rows. Hashes are computed and compared by the warehouse only, never 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.capabilities import Capabilities
-from pendo_sync.json_sql import EventParts, Member, Rendering, event_sql, literal, metadata_entry_sql
+from pendo_sync.sql_render import literal
+from pendo_sync.state_writes import PENDING, TOMBSTONE
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from pendo_sync.capabilities import Capabilities
 
 STATE, RUNS, OUTCOMES, MODELS, LEASE = (
     "pendo_sync_state",
@@ -25,13 +29,6 @@ STATE, RUNS, OUTCOMES, MODELS, LEASE = (
 )
 KEY = "pendo_sync__key"
 PARAM = "?"  # the canonical parameter marker; sql_render.render gives the driver its own
-# The state table is append-only: a key's state is its row with the highest `seq` (docs/decisions/0022).
-# A latest row holding TOMBSTONE means "state unknown: send again" (a changed row about to be sent, a row
-# forgotten by --full-refresh or --repair): appending it works where DELETE does not (Spark, Trino).
-TOMBSTONE = "pendo_sync:unknown"
-# A segment member's row holds PENDING + the segment id from just before its add is sent until Pendo
-# acknowledges it (segment_sql.py): the acknowledgement supersedes it without a tombstone.
-PENDING = "pending:"
 STATE_COLUMNS = ("model_id", "pendo_group", "record_key", "row_hash", "synced_at", "run_id", "seq")
 
 
@@ -72,7 +69,7 @@ class Dialect:
 
     def value_text(self, expression: str, kind: str | None = None) -> str:
         """A hashed value as text. Where a cast of a date or time to text depends on the session, its
-        `kind` (field_plan.temporal_kind) picks a fixed format, in UTC, so a changed session setting
+        `kind` (json_sql.temporal_kind) picks a fixed format, in UTC, so a changed session setting
         does not resend every row. Elsewhere the plain cast, whose hashes are in state already."""
         if not self.session_text or kind is None:
             return self.text(expression)
@@ -253,117 +250,6 @@ def release_lease(schema: str, d: Dialect) -> str:
     )
 
 
-@dataclass(frozen=True)
-class EntryPlan:
-    """How the warehouse renders one group's bulk-metadata entries (json_sql.py)."""
-
-    id_field: str  # visitorId or accountId
-    nulls: str
-    fields: tuple[tuple[str, str, Rendering], ...]  # (Pendo field, model column, rendering)
-
-
-@dataclass(frozen=True)
-class GroupHash:
-    """One Pendo group of a metadata model: its mapped columns and a fingerprint of the mapping itself;
-    `entry` when the warehouse renders its entries."""
-
-    group: str
-    fingerprint: str
-    columns: tuple[str, ...]
-    entry: EntryPlan | None = None
-    count_nulls: bool = False  # `nulls: skip`: count the row's NULLs in this group, which are not sent
-
-
-def metadata_diff(
-    relation: str,
-    schema: str,
-    model_id: str,
-    id_column: str,
-    columns: Sequence[str],
-    groups: Sequence[GroupHash],
-    d: Dialect,
-    doubles: Collection[str] = (),
-    kinds: Mapping[str, str] = {},
-) -> str:
-    """Changed rows: key, the mapped columns (in `columns` order), then per group its hash, its change:
-    'new' (no state yet), 'changed' (state holds another hash) or NULL (unchanged), and its entry's JSON
-    when the warehouse rendered it (NULL when Python is to build it); last, per group, how many of its
-    mapped values are NULL where `count_nulls` (with `nulls: skip` they are left out: Pendo keeps its
-    value), else 0.
-
-    The fingerprint (field names, columns, null handling) is hashed with the values, so editing the
-    mapping makes every row differ for the edited group and resends it. Columns in `doubles` come back
-    cast to the dialect's `double_type`, if it has one; they are hashed as the model holds them, so state
-    does not depend on it. `kinds` holds the temporal kind of columns that have one (Dialect.value_text).
-    A column comes back only where Python needs it: NULL when no group maps it,
-    and, when only rendered groups do, in rows with a changed group left to Python.
-    """
-    q = d.quote
-    alias = {c: f"c{i}" for i, c in enumerate(columns)}
-    inner = ", ".join([f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as {alias[c]}" for c in columns)])
-    hashes = [
-        f"{d.row_hash(g.fingerprint, [alias[c] for c in g.columns], [kinds.get(c) for c in g.columns])} as h_{g.group}"
-        for g in groups
-    ]
-    joins, selects, changed = [], [], []
-    for g in groups:
-        s = f"s_{g.group}"
-        joins.append(
-            f"left join {latest_state(schema, model_id, d, g.group)} {s} on {s}.record_key = src.{KEY}"
-        )
-        flag = f"({s}.row_hash is null or {s}.row_hash <> src.h_{g.group})"
-        change = f"case when {s}.row_hash is null then 'new' when {s}.row_hash <> src.h_{g.group} then 'changed' end"
-        selects += [
-            f"src.h_{g.group}",
-            f"{change} as change_{g.group}",
-            f"{_entry(g, alias, d)} as e_{g.group}",
-            f"{_null_count(g, alias)} as n_{g.group}",
-        ]
-        changed.append(flag)
-    body = ", ".join([KEY, *alias.values(), *hashes])
-    values = [
-        f"cast(src.{a} as {d.double_type}) as {a}" if d.double_type and c in doubles else f"src.{a}"
-        for c, a in alias.items()
-    ]
-    diff = (
-        f"select src.{KEY}, {', '.join(values)}, {', '.join(selects)}\n"
-        f"from (select {body} from (select {inner} from {relation}) raw) src\n"
-        + "\n".join(joins)
-        + f"\nwhere {' or '.join(changed)}"
-    )
-    needed = [_needed(c, a, groups) for c, a in alias.items()]
-    per_group = [f"{x}_{g.group}" for g in groups for x in ("h", "change", "e")]
-    per_group += [f"n_{g.group}" for g in groups]
-    return f"select {KEY}, {', '.join([*needed, *per_group])}\nfrom ({diff}) d"
-
-
-def _entry(group: GroupHash, alias: dict[str, str], d: Dialect) -> str:
-    plan = group.entry
-    if plan is None:
-        return f"cast(null as {d.text_type})"
-    members = [Member(field, f"src.{alias[column]}", how) for field, column, how in plan.fields]
-    return metadata_entry_sql(plan.id_field, f"src.{KEY}", members, plan.nulls)
-
-
-def _null_count(group: GroupHash, alias: dict[str, str]) -> str:
-    if not group.count_nulls:
-        return "0"
-    return (
-        "(" + " + ".join(f"case when src.{alias[c]} is null then 1 else 0 end" for c in group.columns) + ")"
-    )
-
-
-def _needed(column: str, a: str, groups: Sequence[GroupHash]) -> str:
-    """A mapped column as the outer select returns it: only for rows where Python reads it."""
-    using = [g for g in groups if column in g.columns]
-    if not using:
-        return f"null as {a}"
-    if any(g.entry is None for g in using):
-        return a
-    python = " or ".join(f"(change_{g.group} is not null and e_{g.group} is null)" for g in using)
-    return f"case when {python} then {a} end as {a}"
-
-
 def key_profile(relation: str, id_column: str, d: Dialect) -> str:
     """Row count and how many non-null keys repeat: one scan the warehouse does before any row is sent."""
     key = d.text(d.quote(id_column))
@@ -373,40 +259,6 @@ def key_profile(relation: str, id_column: str, d: Dialect) -> str:
 def duplicate_example(relation: str, id_column: str, d: Dialect) -> str:
     key = d.text(d.quote(id_column))
     return f"select {key} from {relation} where {key} is not null group by {key} having count(*) > 1 limit 1"
-
-
-def event_diff(
-    relation: str,
-    schema: str,
-    model_id: str,
-    id_column: str,
-    columns: Sequence[str],
-    d: Dialect,
-    parts: EventParts | None = None,
-) -> str:
-    """Event rows whose id has no state yet (insert-only): key, then `columns` in order, then the event's
-    JSON, its properties' size in bytes and its timestamp in epoch milliseconds (text) when the warehouse
-    rendered it (`parts`, over model columns; NULL where Python is to build the event, and only then do
-    the columns come back). The timestamp is what a backfill window is checked against (backfill.py)."""
-    q = d.quote
-    alias = {c: f"c{i}" for i, c in enumerate(columns)}
-    inner = ", ".join([f"{d.text(q(id_column))} as {KEY}", *(f"{q(c)} as {a}" for c, a in alias.items())])
-    if parts is None:
-        event, size, values = f"cast(null as {d.text_type})", "cast(null as integer)", list(alias.values())
-        timestamp = f"cast(null as {d.text_type})"
-    else:
-        over = parts.over(lambda column: f"src.{alias[column]}")
-        event, size = event_sql(over)
-        timestamp = over.timestamp[1].apply(over.timestamp[0])[0]
-        values = [f"case when e is null then {a} end as {a}" for a in alias.values()]
-    new = (
-        f"select src.*, {event} as e, {size} as e_bytes, {timestamp} as e_ms "
-        f"from (select {inner} from {relation}) src\n"
-        f"where not exists (select 1 from {latest_state(schema, model_id, d, 'event')} s "
-        f"where s.record_key = src.{KEY})"
-    )
-    e_ms = "case when e is null then null else e_ms end as e_ms"
-    return f"select {KEY}, {', '.join([*values, 'e', 'e_bytes', e_ms])}\nfrom ({new}) d"
 
 
 def state_coverage(relation: str, schema: str, model_id: str, id_column: str, d: Dialect) -> str:

@@ -10,10 +10,9 @@ rows it reported).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync import segment_sql
 from pendo_sync import state_sql as sql
@@ -22,10 +21,14 @@ from pendo_sync.config import EventSpec, MetadataSpec, SegmentSpec, SyncSpec, ch
 from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
 from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.diffs import event_diff_sql, metadata_pending_sql
-from pendo_sync.errors import Problem
 from pendo_sync.project import SyncOptions, load_config, relation_of
 from pendo_sync.report import plural, rows_status
 from pendo_sync.state import StateStore, state_schema
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from pendo_sync.errors import Problem
 
 _RECENT_RUNS = 200
 OUTCOMES = ("missing", "rejected", "failed")

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import TYPE_CHECKING
 
 from pendo_sync.config import (
     EventSpec,
@@ -21,7 +22,6 @@ from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
 from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import ConfigError, PendoError, Problem, WarehouseError
 from pendo_sync.event_sync import sync_event_model
-from pendo_sync.field_plan import FieldCheck
 from pendo_sync.metadata_sync import sync_metadata_model
 from pendo_sync.pendo.client import TRACK_ENDPOINT, PendoClient, metadata_endpoint, segment_endpoint
 from pendo_sync.pendo_fields import resolve_fields
@@ -42,6 +42,9 @@ from pendo_sync.scheduling import InOrder, Scheduler
 from pendo_sync.segment_sync import sync_segment_model
 from pendo_sync.settings import settings_from_env
 from pendo_sync.state import StateStore, state_schema
+
+if TYPE_CHECKING:
+    from pendo_sync.field_plan import FieldCheck
 
 Emit = Callable[[str], None]
 

@@ -9,8 +9,11 @@ not be synced at all (e.g. duplicate ids) always fails the run: no threshold cov
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SUCCESS, FAILURE = 0, 1
 

@@ -16,16 +16,15 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync import verify_sql as vsql
 from pendo_sync.config import MetadataSpec
 from pendo_sync.dbt_bridge.selection import NOTHING_TAGGED
 from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import ConfigError, PendoAuthError
-from pendo_sync.field_plan import FieldCheck
 from pendo_sync.key_profile import profile_keys
-from pendo_sync.payloads import ID_FIELD
+from pendo_sync.kinds import ID_FIELD
 from pendo_sync.pendo.aggregation import (
     FILTER_IDS,
     PAGE_SIZE,
@@ -51,6 +50,9 @@ from pendo_sync.verify_compare import (
     pendo_text,
 )
 from pendo_sync.verify_report import RESULTS_FILE, SHOWN, ModelVerify, ResultsFile, VerifyReport
+
+if TYPE_CHECKING:
+    from pendo_sync.field_plan import FieldCheck
 
 CHUNK = 5000  # comparison rows fetched, and differences written, at a time
 # DuckDB runs in this process. Even capped, one join of every record with its staged values fills the cap

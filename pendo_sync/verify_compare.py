@@ -8,11 +8,13 @@ timestamp is compared as the epoch milliseconds Pendo returns, `12.00` in a numb
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from pendo_sync.coercion import coercer
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 MATCH = "match"
 DIFFER = "differ"

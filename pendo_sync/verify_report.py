@@ -4,14 +4,16 @@ and every difference in target/pendo_verify_results.json, written as they are fo
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from pendo_sync.report import plural
 from pendo_sync.verify_compare import DIFFER, LABELS, MATCH, MISSING, OUTCOMES
 from pendo_sync.verify_sql import DIFFERENCES
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 RESULTS_FILE = "pendo_verify_results.json"
 SHOWN = 10  # differences printed per model; all of them go to the results file and the table

@@ -7,10 +7,14 @@ time, whatever the model's size. Differences are logged in their own table, as s
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
 
-from pendo_sync.json_sql import literal
-from pendo_sync.state_sql import Dialect
+from pendo_sync.sql_render import literal
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Sequence
+
+    from pendo_sync.state_sql import Dialect
 
 DIFFERENCES = "pendo_sync_verify_differences"
 DIFFERENCE_COLUMNS = (

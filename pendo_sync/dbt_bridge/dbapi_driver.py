@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.capabilities import Capabilities
 from pendo_sync.dbt_bridge.paging import Rows, keyset_pages
 from pendo_sync.sql_render import render
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterator, Sequence
+
+    from pendo_sync.capabilities import Capabilities
 
 _cursor_names = itertools.count()
 # Rows one FETCH of a server-side cursor brings (PostgreSQL's named cursor, Redshift's declared one): a few

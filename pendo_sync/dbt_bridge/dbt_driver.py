@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Generator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.capabilities import Capabilities
 from pendo_sync.dbt_bridge.paging import Rows, keyset_pages
 from pendo_sync.sql_render import render
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator, Iterator, Sequence
+
+    from pendo_sync.capabilities import Capabilities
 
 
 class DbtDriver:

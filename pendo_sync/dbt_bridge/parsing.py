@@ -13,12 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, dbt_reason
+from pendo_sync.dbt_bridge.target import QUIET, DbtTarget, dbt_reason
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import Manifest, parse_manifest
 from pendo_sync.package_version import PACKAGE
-
-QUIET = ["--quiet", "--log-level", "none", "--log-level-file", "none"]
 
 
 @dataclass(frozen=True)

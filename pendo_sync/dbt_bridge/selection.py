@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync.config import near_misses
-from pendo_sync.dbt_bridge.parsing import QUIET, ParsedProject
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, dbt_reason
+from pendo_sync.dbt_bridge.target import QUIET, DbtTarget, dbt_reason
 from pendo_sync.errors import ConfigError
-from pendo_sync.manifest import ModelNode
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from pendo_sync.dbt_bridge.parsing import ParsedProject
+    from pendo_sync.manifest import ModelNode
 
 SYNTAX_DOCS = "https://docs.getdbt.com/reference/node-selection/syntax"
 

@@ -12,19 +12,21 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
-import shlex
 import threading
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync.capabilities import Capabilities, capabilities_for
 from pendo_sync.dbt_bridge.dbapi_driver import DbapiDriver
 from pendo_sync.dbt_bridge.dbt_driver import DbtDriver
+from pendo_sync.dbt_bridge.target import dbt_reason
 from pendo_sync.errors import ConfigError, LockError, PendoSyncError, WarehouseError
 from pendo_sync.sql_render import canonical_relation
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from pendo_sync.dbt_bridge.target import DbtTarget
 
 # DuckDB keeps the state a sync writes in memory while a diff is being streamed (it cannot checkpoint
 # under an open read), then checkpoints it into the file: at the first commit after the read ends, or when
@@ -35,41 +37,6 @@ from pendo_sync.sql_render import canonical_relation
 # Beyond it DuckDB spills to its temp directory. A profile's `memory_limit` is left alone.
 _SPILL_HEADROOM_MIB = 32
 dbt_log = logging.getLogger("pendo_sync.dbt")
-
-
-@dataclass(frozen=True)
-class DbtTarget:
-    """dbt's own flags, meaning what they mean to dbt."""
-
-    project_dir: Path
-    profiles_dir: Path | None = None
-    target: str | None = None
-    profile: str | None = None
-    vars: str | None = None
-
-    def dbt_args(self) -> list[str]:
-        """These flags for an in-process dbt command (dbtRunner)."""
-        return ["--project-dir", str(self.project_dir), *self._profile_flags()]
-
-    def _profile_flags(self) -> list[str]:
-        """--profiles-dir, --target, --profile and --vars, those that are set."""
-        flags = []
-        for flag, value in (
-            ("--profiles-dir", self.profiles_dir),
-            ("--target", self.target),
-            ("--profile", self.profile),
-            ("--vars", self.vars),
-        ):
-            if value is not None:
-                flags += [flag, str(value)]
-        return flags
-
-    def shell_flags(self) -> str:
-        """The flags a dbt command in a fix must repeat to act on the same project, profile, target and
-        vars, quoted for a shell: a fix that drops `--target prod` would act on another target."""
-        parts = [] if self.project_dir == Path(".") else ["--project-dir", str(self.project_dir)]
-        parts += self._profile_flags()
-        return "".join(f" {shlex.quote(part)}" for part in parts)
 
 
 class Warehouse:
@@ -380,17 +347,3 @@ def _default_profiles_dir() -> Path:
 def _is_missing_relation(exc: Exception) -> bool:
     text = str(exc).lower()
     return any(s in text for s in ("does not exist", "not found", "no such table", "undefinedtable"))
-
-
-_HEADING = re.compile(r"[A-Z][A-Za-z ]* Error")  # dbt's first line: "Runtime Error", "Parsing Error"
-_REASON_LIMIT = 600
-
-
-def dbt_reason(exc: BaseException) -> str:
-    """A dbt (or driver) error on one line: without dbt's heading, every other line kept (the cause is
-    often not the last: "no target named 'nope'. The valid target names ... are: - dev")."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    if len(lines) > 1 and _HEADING.fullmatch(lines[0]):
-        lines = lines[1:]
-    text = " ".join(lines) or type(exc).__name__
-    return text if len(text) <= _REASON_LIMIT else text[: _REASON_LIMIT - 3] + "..."

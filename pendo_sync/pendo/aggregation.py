@@ -9,11 +9,13 @@ aggregations are not a bulk export, so pages are small and sorted by id (../shar
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pendo_sync.payloads import ID_FIELD
+from pendo_sync.kinds import ID_FIELD
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 PAGE_SIZE = 5000  # rows per call, as PostHog pages Pendo's aggregations
 FILTER_IDS = 100  # ids in one `filter` expression (a sample is read with filters, not pages)

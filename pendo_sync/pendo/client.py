@@ -18,16 +18,13 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 from urllib.parse import quote
 
-import urllib3
 from urllib3.exceptions import HTTPError, MaxRetryError
 
-from pendo_sync.errors import PendoAuthError, PendoError, UnknownSegmentError
-from pendo_sync.payloads import Body
+from pendo_sync.errors import ConfigError, PendoAuthError, PendoError, UnknownSegmentError
 from pendo_sync.pendo.aggregation import parse_results, request_body
 from pendo_sync.pendo.excerpt import snippet
 from pendo_sync.pendo.pacing import (
@@ -38,12 +35,19 @@ from pendo_sync.pendo.pacing import (
     retry_policy,
 )
 from pendo_sync.pendo.pools import pool_manager
-from pendo_sync.pendo.responses import UNATTRIBUTED, parse_bulk_response
+from pendo_sync.pendo.responses import UNATTRIBUTED, parse_bulk_response, parse_multistatus, row_outcome
 from pendo_sync.pendo.schema import KindSchema, PendoField, parse_schema
-from pendo_sync.pendo.segments import parse_multistatus, patch_body
-from pendo_sync.pendo.statuses import FATAL, RETRY_STATUSES, kind_of, row_outcome
+from pendo_sync.pendo.segments import patch_body
+from pendo_sync.pendo.statuses import FATAL, RETRY_STATUSES, kind_of
 from pendo_sync.row_outcome import FAILED, RowOutcome
-from pendo_sync.settings import PendoSettings, Secret
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import urllib3
+
+    from pendo_sync.payloads import Body
+    from pendo_sync.settings import PendoSettings, Secret
 
 KEY_HEADER = "x-pendo-integration-key"
 TRACK_ENDPOINT = "track"
@@ -54,6 +58,9 @@ AGGREGATION_ACCESS = (
     "Keys; aggregations need it), and check that PENDO_REGION (or PENDO_BASE_URL) matches your subscription"
 )
 log = logging.getLogger(__name__)
+
+
+Threads = Union[int, str, None]  # `--threads`: a count, or "auto"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,19 @@ class ClientOptions:
     def workers(self) -> int:
         """Threads (and keep-alive connections) the run may use at most."""
         return self.threads or AUTO_THREADS[1]
+
+
+def parse_threads(value: Threads) -> int | None:
+    """'auto' (or None): as many in flight as Pendo's answer time needs; else 1 to 64."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= 64:
+        raise ConfigError([f"threads {value!r} is not 'auto' or a whole number from 1 to 64"])
+    return count
 
 
 @dataclass(frozen=True)
@@ -161,7 +181,7 @@ class PendoClient:
         self, segment_id: str, operations: Sequence[tuple[str, Sequence[str]]]
     ) -> list[RowOutcome]:
         """`PATCH /api/v1/segment/{segmentId}/visitor`: add and remove visitors (at most 1,000 in all);
-        the visitors Pendo did not acknowledge, with why (see segments.py). A 409 "Operation in progress"
+        the visitors Pendo did not acknowledge, with why (see responses.parse_multistatus). A 409 "Operation in progress"
         is resent at the segment's pace like a 429, never taken as final.
 
         Raises UnknownSegmentError on a 404, PendoAuthError on a refused key."""

@@ -17,14 +17,16 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from pendo_sync.pendo.faults import STATUS_BODIES, FaultPlan, corrupt, parse_faults
 from pendo_sync.pendo.limits import KNOBS, Limits
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 KINDS = ("visitor", "account", "parentAccount")
 WRITABLE_GROUPS = ("agent", "custom")

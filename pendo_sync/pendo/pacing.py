@@ -18,17 +18,20 @@ import collections
 import math
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from urllib3.connectionpool import ConnectionPool
-from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from pendo_sync.errors import PendoUnavailable
 from pendo_sync.pendo.statuses import PACED_STATUSES, RETRY_STATUSES
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import TracebackType
+
+    from urllib3.connectionpool import ConnectionPool
+    from urllib3.response import BaseHTTPResponse
 
 MAX_RETRY_AFTER = 60.0  # seconds; a larger Retry-After is clamped (the run budget still applies)
 MIN_RPS = 1.0

@@ -8,11 +8,13 @@ rather than failing the run. Pendo stores field names lowercased, so names match
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pendo_sync.coercion import ANY
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 TYPES = ("string", "boolean", "number", "integer", "float", "time", "list")
 

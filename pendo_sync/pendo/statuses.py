@@ -15,12 +15,11 @@ each becomes for the run):
 
 `rejected` is only for answers that blame the rows: rows only rejected leave their model `warn`, where
 failed rows Pendo acknowledged none of make it `error` (report.py), so calling a server's failure a
-rejection would show a sync that delivered nothing as a mere warning.
+rejection would show a sync that delivered nothing as a mere warning. responses.row_outcome turns a
+status into what its rows become.
 """
 
 from __future__ import annotations
-
-from pendo_sync.row_outcome import FAILED, REJECTED
 
 FATAL, RETRYABLE, REJECTED_ROW = "fatal", "retryable", "rejected"
 AUTH_STATUSES = (401, 403)
@@ -36,10 +35,3 @@ def kind_of(status: int) -> str:
     if status in REJECTED_STATUSES:
         return REJECTED_ROW
     return RETRYABLE
-
-
-def row_outcome(status: int) -> str:
-    """What the rows of a request (or of a multistatus entry) Pendo answered `status` become: REJECTED
-    when the answer blames them, else FAILED. A FATAL status fails its rows too where no exception can
-    be raised (an entry of a multistatus answer); client.py raises it for whole requests first."""
-    return REJECTED if kind_of(status) == REJECTED_ROW else FAILED

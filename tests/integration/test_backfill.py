@@ -10,7 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
+from pendo_sync.dbt_bridge.target import DbtTarget
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.event_sync import EVENTS_PER_TASK
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.pendo.faults import parse_faults

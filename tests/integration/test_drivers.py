@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from pendo_sync.capabilities import CAPABILITIES
 from pendo_sync.dbt_bridge.dbt_driver import DbtDriver
 from pendo_sync.dbt_bridge.paging import Rows, keyset_pages
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
+from pendo_sync.dbt_bridge.target import DbtTarget
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import WarehouseError
 from pendo_sync.pendo.emulator import Emulator
 from tests.integration.harness import Project, environ

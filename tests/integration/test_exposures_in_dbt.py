@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from pendo_sync.cli import main
 from pendo_sync.dbt_bridge.parsing import parse_project
-from pendo_sync.dbt_bridge.warehouse import DbtTarget
+from pendo_sync.dbt_bridge.target import DbtTarget
 from tests.integration.harness import Project, environ
 
 

@@ -19,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from pendo_sync.capabilities import capabilities_for
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
+from pendo_sync.dbt_bridge.target import DbtTarget
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.errors import LockError
 from pendo_sync.lease import LEASE_SECONDS
 from pendo_sync.state import StateStore
@@ -68,7 +69,8 @@ CHILD = textwrap.dedent(
     import dataclasses, sys, time
     from pathlib import Path
     from pendo_sync.capabilities import capabilities_for
-    from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
+    from pendo_sync.dbt_bridge.target import DbtTarget
+    from pendo_sync.dbt_bridge.warehouse import Warehouse
     from pendo_sync.state import StateStore
     path, target, schema = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
     with Warehouse(DbtTarget(path, path, target)) as opened:

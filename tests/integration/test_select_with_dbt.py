@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pendo_sync.dbt_bridge.parsing import parse_project
 from pendo_sync.dbt_bridge.selection import Selection
-from pendo_sync.dbt_bridge.warehouse import DbtTarget
+from pendo_sync.dbt_bridge.target import DbtTarget
 from pendo_sync.pendo.emulator import Emulator
 from pendo_sync.project import SyncOptions, load_config
 from tests.integration.harness import Project, environ

@@ -13,10 +13,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from pendo_sync import run_context
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse
+from pendo_sync.dbt_bridge.target import DbtTarget
+from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.run_context import StateWriter
-from pendo_sync.state import Gate, StateStore, StateWrite
-from pendo_sync.state_sql import RUNS, STATE, TOMBSTONE, finished_runs, latest_state
+from pendo_sync.state import StateStore
+from pendo_sync.state_sql import RUNS, STATE, finished_runs, latest_state
+from pendo_sync.state_writes import TOMBSTONE, Gate, StateWrite
 from tests.integration.harness import Project, environ
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pendo_sync.dbt_bridge.warehouse import DbtTarget, Warehouse, route_dbt_events
+from pendo_sync.dbt_bridge.target import DbtTarget
+from pendo_sync.dbt_bridge.warehouse import Warehouse, route_dbt_events
 from tests.integration.harness import Project, environ
 
 

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from pendo_sync.pendo.segments import parse_multistatus, patch_body
+from pendo_sync.pendo.responses import parse_multistatus
+from pendo_sync.pendo.segments import patch_body
 from pendo_sync.row_outcome import FAILED, REJECTED, RowOutcome
 
 OPS = [("add", ["v1", "v2"]), ("remove", ["v3"])]

@@ -6,9 +6,8 @@ import json
 
 import pytest
 
-from pendo_sync.pendo.responses import parse_bulk_response
-from pendo_sync.pendo.segments import parse_multistatus
-from pendo_sync.pendo.statuses import FATAL, REJECTED_ROW, RETRYABLE, kind_of, row_outcome
+from pendo_sync.pendo.responses import parse_bulk_response, parse_multistatus, row_outcome
+from pendo_sync.pendo.statuses import FATAL, REJECTED_ROW, RETRYABLE, kind_of
 from pendo_sync.row_outcome import FAILED, REJECTED
 
 TABLE = [

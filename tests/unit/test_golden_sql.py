@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import sqlglot
 
-from pendo_sync import segment_sql
+from pendo_sync import diffs, segment_sql
 from pendo_sync import state_sql as sql
 from pendo_sync import verify_sql as vsql
 from pendo_sync.capabilities import capabilities_for
@@ -47,8 +47,8 @@ def dialect(adapter: str) -> tuple[sql.Dialect, str]:
 USERS, EVENTS = '"analytics"."dim_users"', '"analytics"."fct_events"'
 COLUMNS = ("user_id", "first_name", "plan", "signed_up_at", "seats")
 GROUPS = (
-    sql.GroupHash("agent", "v1;visitor;agent;nulls=skip;firstname=first_name", ("first_name",)),
-    sql.GroupHash(
+    diffs.GroupHash("agent", "v1;visitor;agent;nulls=skip;firstname=first_name", ("first_name",)),
+    diffs.GroupHash(
         "custom",
         "v1;visitor;custom;nulls=skip;plan=plan,seats=seats,signed_up=signed_up_at",
         ("plan", "signed_up_at", "seats"),
@@ -62,10 +62,10 @@ def statements(adapter: str) -> dict[str, list[tuple[str, list[Any]]]]:
     """Every statement family, as canonical SQL with its parameters."""
     d, schema = dialect(adapter)
     state = f"{schema}.{d.own(sql.STATE)}"
-    diff = sql.metadata_diff(
+    diff = diffs.metadata_diff(
         USERS, schema, MODEL_ID, "user_id", COLUMNS, GROUPS, d, {"seats"}, {"signed_up_at": "timestamp"}
     )
-    events = sql.event_diff(EVENTS, schema, "model.shop.fct_events", "event_id", EVENT_COLUMNS, d)
+    events = diffs.event_diff(EVENTS, schema, "model.shop.fct_events", "event_id", EVENT_COLUMNS, d)
     columns = ("model_id", "pendo_group", "synced_at", "run_id", "seq", "record_key", "row_hash")
     constants = [MODEL_ID, "custom", NOW, RUN_ID, SEQ]
     staging = f"{schema}.{d.own(vsql.staging_name(RUN_ID, 0))}"
@@ -79,7 +79,7 @@ def statements(adapter: str) -> dict[str, list[tuple[str, list[Any]]]]:
         "metadata_diff": plain(diff),
         "plan_metadata_diff": plain(
             against_empty_state(
-                sql.metadata_diff(USERS, NO_STATE, MODEL_ID, "user_id", COLUMNS, GROUPS, d), d
+                diffs.metadata_diff(USERS, NO_STATE, MODEL_ID, "user_id", COLUMNS, GROUPS, d), d
             )
         ),
         "event_diff": plain(events),

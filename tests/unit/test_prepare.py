@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pendo_sync.backfill import BackfillWindow
+from pendo_sync.coercion import epoch_ms
 from pendo_sync.config import EventSpec, FieldMapping, MetadataSpec
 from pendo_sync.manifest import ModelNode
 from pendo_sync.plan_report import ModelPlan
@@ -140,7 +141,7 @@ def test_events_older_than_the_window_are_not_sent_and_unreadable_times_are_reje
     spec = EventSpec(NODE, "event_id", "user_id", "at", event_name="Paid")
     window = BackfillWindow(days=30)
     first_sync = datetime(2026, 3, 1)
-    before = window.cutoff_ms(first_sync)  # 2026-01-30 00:00 UTC
+    before = epoch_ms(window.start(first_sync))  # 2026-01-30 00:00 UTC
     rendered = '{"type":"track","event":"Paid","visitorId":"u","timestamp":1,"properties":{},"context":{}}'
     rows = [  # key, spec.columns, then the rendered event, its properties' bytes and its timestamp in ms
         ("old", "old", "u1", datetime(2026, 1, 29, 23, 59, 59), None, None, None),

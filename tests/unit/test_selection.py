@@ -15,7 +15,7 @@ from pendo_sync.dbt_bridge.selection import (
     ls_args,
     parse_ls_output,
 )
-from pendo_sync.dbt_bridge.warehouse import DbtTarget
+from pendo_sync.dbt_bridge.target import DbtTarget
 from pendo_sync.errors import ConfigError
 from pendo_sync.manifest import Manifest, ModelNode
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pendo_sync.report import ModelResult
 from pendo_sync.row_outcome import MISSING, REJECTED, RowOutcome
 from pendo_sync.sender import UNSENT, Batch, Request
-from pendo_sync.state import Chunk, StateWrite
-from pendo_sync.state_sql import TOMBSTONE
+from pendo_sync.state_writes import TOMBSTONE, Chunk, StateWrite
 
 
 def no_send() -> list[RowOutcome]:

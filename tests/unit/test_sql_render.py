@@ -14,7 +14,7 @@ from sqlglot import exp
 
 from pendo_sync import sql_render
 from pendo_sync.capabilities import capabilities_for
-from pendo_sync.sql_render import canonical_relation, literal, render
+from pendo_sync.sql_render import canonical_relation, render, value_literal
 
 # Warehouse text is valid UTF-8: no NUL, no lone surrogates.
 TEXT = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)))
@@ -79,7 +79,7 @@ def test_a_question_mark_in_a_literal_is_no_marker() -> None:
 
 @given(TEXT)
 def test_any_string_round_trips_through_a_duckdb_literal(text: str) -> None:
-    assert duckdb.connect().execute(f"select {literal(text, 'duckdb')}").fetchone() == (text,)
+    assert duckdb.connect().execute(f"select {value_literal(text, 'duckdb')}").fetchone() == (text,)
 
 
 @pytest.mark.parametrize("adapter", ["bigquery", "spark", "databricks", "athena"])
@@ -99,16 +99,16 @@ def test_no_string_breaks_out_of_its_literal(adapter: str, text: str) -> None:
     st.decimals(allow_nan=False, allow_infinity=False),
 )
 def test_numbers_are_exact(number: float, whole: int, decimal: Decimal) -> None:
-    assert float(literal(number, "bigquery")) == number
-    assert int(literal(whole, "bigquery")) == whole
-    assert Decimal(literal(decimal, "bigquery")) == decimal
+    assert float(value_literal(number, "bigquery")) == number
+    assert int(value_literal(whole, "bigquery")) == whole
+    assert Decimal(value_literal(decimal, "bigquery")) == decimal
 
 
 def test_datetimes_and_dates_are_typed_literals() -> None:
     back = (
         duckdb.connect()
         .execute(
-            f"select {literal(datetime(2026, 1, 2, 3, 4, 5, 6), 'duckdb')}, {literal(date(2026, 1, 2), 'duckdb')}"
+            f"select {value_literal(datetime(2026, 1, 2, 3, 4, 5, 6), 'duckdb')}, {value_literal(date(2026, 1, 2), 'duckdb')}"
         )
         .fetchone()
     )
@@ -131,13 +131,13 @@ def test_relations_keep_their_quoting_across_dialects() -> None:
 @given(text=TEXT)
 def test_string_literals_are_sqlglots(adapter: str, text: str) -> None:
     dialect = capabilities_for(adapter).sqlglot_dialect
-    assert literal(text, dialect) == exp.Literal.string(text).sql(dialect=dialect)
+    assert value_literal(text, dialect) == exp.Literal.string(text).sql(dialect=dialect)
 
 
 @given(TEXT)
 def test_postgres_markers_survive_the_drivers_formatting(text: str) -> None:
     """psycopg2 formats the whole statement with `%`: a literal holding `%` or `?` must come out as
     written, and only the markers take values."""
-    sql = f'select {literal(text, "postgres")}, "a?%" from t where k = ?'
+    sql = f'select {value_literal(text, "postgres")}, "a?%" from t where k = ?'
     out, _ = render(sql, ["v"], capabilities_for("postgres"))
     assert out % ("'v'",) == sql.replace("k = ?", "k = 'v'")

@@ -8,10 +8,12 @@ import duckdb
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pendo_sync import diffs
 from pendo_sync import state_sql as sql
 from pendo_sync.capabilities import capabilities_for
 from pendo_sync.coercion import to_float
 from pendo_sync.field_plan import EXACT_DOUBLE_DIGITS
+from pendo_sync.state_writes import TOMBSTONE
 
 D = sql.Dialect(quote=lambda name: '"' + name.replace('"', '""') + '"')
 
@@ -85,9 +87,9 @@ def test_duckdb_casts_narrow_decimals_to_the_float_coercion_makes(data: st.DataO
 
 
 def test_columns_fetched_as_doubles_are_hashed_as_the_model_holds_them() -> None:
-    groups = [sql.GroupHash("custom", "fp", ("arr",))]
-    plain = sql.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, DUCKDB)
-    doubles = sql.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, DUCKDB, doubles={"arr"})
+    groups = [diffs.GroupHash("custom", "fp", ("arr",))]
+    plain = diffs.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, DUCKDB)
+    doubles = diffs.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, DUCKDB, doubles={"arr"})
     db = duckdb.connect()
     db.execute("create table m as select 'v1' as id, 12.50::decimal(12,2) as arr")
     db.execute("create schema s")
@@ -98,7 +100,7 @@ def test_columns_fetched_as_doubles_are_hashed_as_the_model_holds_them() -> None
     )
     assert (key, raw, fetched) == ("v1", Decimal("12.50"), 12.5) and type(fetched) is float
     assert row_hash == same_hash
-    other = sql.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, D, doubles={"arr"})
+    other = diffs.metadata_diff("m", "s", "model.p.m", "id", ["arr"], groups, D, doubles={"arr"})
     assert "double" not in other  # only where the cast was proven exact
 
 
@@ -120,7 +122,7 @@ def test_duckdb_bulk_insert_keeps_every_value_and_tombstones_supersede(
         db.execute(statement)
     keys, hashes = [r[0] for r in rows], [r[1] for r in rows]
     columns = ("model_id", "pendo_group", "seq", "record_key", "row_hash")
-    for seq, (written, values) in enumerate([(keys, hashes), (keys[1:], [sql.TOMBSTONE] * len(keys[1:]))]):
+    for seq, (written, values) in enumerate([(keys, hashes), (keys[1:], [TOMBSTONE] * len(keys[1:]))]):
         for statement, params in sql.bulk_insert("s.t", columns, ["m", "g", seq], [written, values], DUCKDB):
             db.execute(statement.replace("s.t", 's."pendo_sync_state"'), params)
     assert (
@@ -138,13 +140,13 @@ def test_texts_free_of_the_separator_are_bound_as_one_string() -> None:
 
 def test_identifiers_from_meta_are_quoted_never_executed() -> None:
     hostile = 'x"; drop table y; --'
-    diff = sql.metadata_diff(
+    diff = diffs.metadata_diff(
         '"db"."main"."m"',
         '"s"',
         "model.p.m",
         hostile,
         [hostile],
-        [sql.GroupHash("agent", "fp", (hostile,))],
+        [diffs.GroupHash("agent", "fp", (hostile,))],
         D,
     )
     assert '"x""; drop table y; --"' in diff
@@ -153,7 +155,7 @@ def test_identifiers_from_meta_are_quoted_never_executed() -> None:
 
 def test_literals_escape_quotes() -> None:
     assert sql.literal("it's") == "'it''s'"
-    assert "model.p.it''s" in sql.event_diff('"r"', '"s"', "model.p.it's", "id", ["a"], D)
+    assert "model.p.it''s" in diffs.event_diff('"r"', '"s"', "model.p.it's", "id", ["a"], D)
 
 
 def test_records_that_left_the_model_are_counted_once_whatever_groups_they_had() -> None:
