@@ -1,7 +1,8 @@
 """Suite-wide options and settings.
 
-Tests marked `slow` (the long crash and concurrency runs) run by default, so `scripts/test` and `.ci/run`
-run everything; `--quick` leaves them out for a faster loop while developing.
+By default the suite is the loop a developer runs: everything but the tests marked `postgres` (they need
+the server) and `slow` (the long crash and concurrency runs). `--all` runs those too, as `.ci/run` does;
+so does any `-m` expression, which then alone decides (`-m postgres`, `-m "not slow"`).
 """
 
 from __future__ import annotations
@@ -41,13 +42,18 @@ def _name_the_workers_own_frames() -> None:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--quick", action="store_true", help="leave out the tests marked slow")
+    parser.addoption(
+        "--all", action="store_true", help="also run the tests marked postgres and slow (what .ci/run runs)"
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.getoption("--quick"):
+    if config.getoption("--all") or config.getoption("markexpr"):
         return
-    slow = [item for item in items if item.get_closest_marker("slow")]
-    if slow:
-        config.hook.pytest_deselected(items=slow)
-        items[:] = [item for item in items if not item.get_closest_marker("slow")]
+    left_out = [
+        item for item in items if item.get_closest_marker("slow") or item.get_closest_marker("postgres")
+    ]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        kept = set(map(id, left_out))
+        items[:] = [item for item in items if id(item) not in kept]

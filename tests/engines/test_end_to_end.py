@@ -22,6 +22,8 @@ import time
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from pendo_sync.capabilities import capabilities_for
 from pendo_sync.event_sync import EVENTS_PER_TASK
 from pendo_sync.pendo.emulator import Emulator
@@ -125,6 +127,7 @@ CRASH_VISITORS, CRASH_EVENTS, THREADS, BATCH = 60, 60, 2, 10
 CRASH = ("-s", "pendo_crash_visitors", "-s", "pendo_crash_events")
 
 
+@pytest.mark.slow
 def test_kill_minus_nine_mid_sync_then_rerun_converges(engine_project: EngineProject) -> None:
     ep = engine_project
     sizes = {"crash_version": 1, "crash_visitors": CRASH_VISITORS, "crash_events": CRASH_EVENTS}

@@ -10,6 +10,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from pendo_sync.dbt_bridge.target import DbtTarget
 from pendo_sync.dbt_bridge.warehouse import Warehouse
 from pendo_sync.event_sync import EVENTS_PER_TASK
@@ -129,6 +131,7 @@ def sync_process(project: Project, emulator: Emulator) -> subprocess.Popen[bytes
     )
 
 
+@pytest.mark.slow
 def test_a_backfill_killed_midway_resumes_where_it_stopped(project: Project) -> None:
     set_backfill(project, "crash/crash.yml", "properties: {eid: event_id}", '{since: "2026-11-01T00:01:40Z"}')
     dbt_build(project, CRASH_EVENTS)

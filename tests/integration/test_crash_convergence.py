@@ -5,7 +5,7 @@ values also change back to earlier ones) and appends events every other trial. T
 after a random number of answered requests the emulator holds every further request, so the run is
 certainly mid-sync when it is killed (it sends at least one request per batch of changed visitors, more
 than the kill point). Every event is delivered at least once, and duplicates come only from events
-acknowledged but not yet written to state at a kill. Marked slow: `scripts/test --quick` leaves it out.
+acknowledged but not yet written to state at a kill. Marked slow: the default `scripts/test` leaves it out, `--all` runs it.
 PENDO_SYNC_CRASH_TRIALS=20 (see docs/guarantees.md) runs the full count.
 """
 
