@@ -222,6 +222,8 @@ def measure_sync(
         if distant_threads:
             emulator.set_faults([{"match": path, "delay": d} for path, d in DISTANT_DELAYS.items()])
             extra = (*DISTANT_ARGS, "--threads", distant_threads)
+        # A sync follows the user's `dbt run` with the same target and vars, so its parse is partial.
+        ctx.project.parse(ctx.log("dbt"), {"pendo_sync_schema": state_schema})
         emulator_cpu = emulator.cpu_seconds()
         run = run_sync(ctx.pendo_dbt, ctx.project.directory, model, state_schema, env, ctx.log(name), extra)
         phase = _sync_phase(name, run)

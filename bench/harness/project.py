@@ -41,9 +41,12 @@ class Project:
         args = ["build", "--vars", dbt_vars, *(["--select", select] if select else [])]
         self._run(self.dbt_command(*args), log)
 
-    def parse(self, log: Path) -> None:
-        """`dbt parse`: target/manifest.json for this project's warehouse again (it names the database)."""
-        self._run(self.dbt_command("parse"), log)
+    def parse(self, log: Path, dbt_vars: dict[str, Any] | None = None) -> None:
+        """`dbt parse`: target/manifest.json for this project's warehouse again (it names the database);
+        with `dbt_vars`, as a user's `dbt run` before a sync with the same vars leaves it, so the sync's
+        own parse is partial."""
+        extra = ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+        self._run(self.dbt_command("parse", *extra), log)
 
     def _run(self, command: list[str], log: Path) -> None:
         log.parent.mkdir(parents=True, exist_ok=True)
