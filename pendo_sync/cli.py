@@ -217,7 +217,25 @@ def main(context: click.Context, log_format: str, debug: bool) -> None:
     """Sync dbt models tagged with meta.pendo into Pendo."""
     context.obj = Console(log_format, debug)
     context.obj.configure_logging()
+    _collect_young_objects_only(context)
     _skip_final_collection()
+
+
+# A sync allocates millions of short-lived objects (rows, payloads, request bodies) while dbt's project and
+# adapter, millions more, stay alive. At CPython's default thresholds every hundredth young collection is a
+# full one, which walks dbt's objects again, holding the GIL while the HTTP threads wait. These collect the
+# young every 50,000 allocations and everything rarely; what pendo-dbt keeps is not cyclic, and dbt's
+# cyclic garbage waits for a later full collection (measured: docs/performance.md, "Decisions that followed").
+COLLECTOR_THRESHOLDS = (50_000, 20, 100)
+
+
+def _collect_young_objects_only(context: click.Context) -> None:
+    """For the command's duration: the CLI owns its process, so it tunes the collector, and puts the
+    thresholds back when the command ends (a test or a script may call `main` in its own process). The
+    Python API leaves the collector to its caller."""
+    previous = gc.get_threshold()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
+    context.call_on_close(lambda: gc.set_threshold(*previous))
 
 
 @functools.cache
